@@ -1,0 +1,35 @@
+"""The `clearance` command line: assess, check and compare frameworks, and run the register."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from clearance.cli._assess import assess_command
+from clearance.cli._examples import examples_command
+from clearance.cli._framework import framework_app
+from clearance.errors import ClearanceError
+
+app = typer.Typer(
+    name="clearance",
+    help="Published release criteria, a register of decisions, and an enforcing gateway.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("assess")(assess_command)
+app.command("examples")(examples_command)
+app.add_typer(framework_app, name="framework")
+
+
+def main() -> None:
+    """Entry point: runs the app and turns a ClearanceError into a message and an exit status."""
+    try:
+        app()
+    except ClearanceError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+
+
+__all__ = ["app", "main"]

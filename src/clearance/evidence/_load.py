@@ -1,0 +1,51 @@
+"""`load_evidence`: one entry point that tells the evidence formats apart by their content."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+from clearance.evidence._files import EvidenceFile, parse_json, read_file
+from clearance.evidence._findings import FINDINGS_SCHEMA, findings_report
+from clearance.evidence._inspect import inspect_run, is_inspect_json_log
+from clearance.evidence._lm_eval import is_lm_eval_results, lm_eval_run
+from clearance.evidence._safeguards import SAFEGUARDS_SCHEMA
+from clearance.framework import EvalRun, FindingsReport
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def load_evidence(path: Path) -> EvalRun | FindingsReport:
+    """Read an Inspect log, lm-eval results or findings file into typed, digested evidence."""
+    file = read_file(path)
+    if not file.data:
+        raise file.refuse("is empty")
+    # content decides, so a renamed file is still read for what it is
+    if file.data.startswith(_ZIP_MAGIC):
+        return inspect_run(file, "eval")
+    if path.suffix == ".eval":
+        raise file.refuse("is not an Inspect .eval log (not a zip archive; truncated or corrupt?)")
+    if file.data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] not in (b"{", b"["):
+        raise file.refuse("is not an evidence file: neither an Inspect .eval log nor JSON")
+    return _from_json(file)
+
+
+def _from_json(file: EvidenceFile) -> EvalRun | FindingsReport:
+    document = parse_json(file)
+    if not isinstance(document, dict):
+        raise file.refuse(f"is JSON but not an evidence file (a {type(document).__name__})")
+    schema = document.get("schema")
+    if schema == FINDINGS_SCHEMA:
+        return findings_report(file, document)
+    if schema == SAFEGUARDS_SCHEMA:
+        raise file.refuse("is a safeguards declaration: give it as the safeguards, not evidence")
+    if schema is not None:
+        raise file.refuse(f"has schema {schema!r}, which clearance does not read")
+    if is_inspect_json_log(document):
+        return inspect_run(file, "json")
+    if is_lm_eval_results(document):
+        return lm_eval_run(file, document)
+    raise file.refuse(
+        "is JSON but not an evidence file clearance reads (an Inspect log, "
+        f"lm-evaluation-harness results, or {FINDINGS_SCHEMA} findings)"
+    )

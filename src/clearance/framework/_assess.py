@@ -1,0 +1,467 @@
+"""The assessor: a pure function of (framework, evidence, safeguards) to the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from statistics import NormalDist
+from typing import Literal
+
+from clearance.framework._evidence import (
+    EvalRun,
+    Evidence,
+    Finding,
+    FindingsReport,
+    SafeguardDeclaration,
+    Score,
+)
+from clearance.framework._load import framework_digest
+from clearance.framework._schema import (
+    Domain,
+    FindingMatch,
+    Framework,
+    InspectSource,
+    JurisdictionGroup,
+    Metric,
+    TierId,
+    most_closed,
+    tier_rank,
+)
+
+Outcome = Literal["reached", "cannot_rule_out", "ruled_out"]
+
+RULES: dict[str, str] = {
+    "stat.reached": "the lower confidence bound is at or above the threshold",
+    "stat.ruled_out": (
+        "the upper confidence bound is below the threshold and the elicitation minimums are met"
+    ),
+    "stat.cannot_rule_out": "the confidence interval straddles the threshold",
+    "stat.no_stderr": "the score carries no standard error, so the level cannot be ruled out",
+    "elicitation.minimum_not_met": (
+        "the score is below the threshold but the run had too few epochs or samples to rule it out"
+    ),
+    "evidence.missing": "no evidence was given for this metric, so the level cannot be ruled out",
+    "evidence.incomparable_version": (
+        "the only evidence for this metric ran a task version the metric does not accept"
+    ),
+}
+"""Every rule the assessor applies to a metric, by id; outcomes cite these ids."""
+
+# reached and cannot-rule-out both count as reached; among them, a clear result is the firmer one.
+_STRENGTH: dict[Outcome, int] = {"ruled_out": 0, "cannot_rule_out": 1, "reached": 2}
+
+
+@dataclass(frozen=True)
+class LevelTest:
+    """Whether one metric's evidence reaches one level, and by which rule."""
+
+    level: str
+    threshold: float
+    outcome: Outcome
+    rule: str
+    evidence: str | None
+    value: float | None
+    lower: float | None
+    upper: float | None
+
+
+@dataclass(frozen=True)
+class RefusedEvidence:
+    """Evidence that matched a metric's task but could not be counted for it."""
+
+    digest: str
+    name: str
+    metric: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class MissingSafeguard:
+    """A required safeguard that is not in place, and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class DomainResult:
+    """The level a domain is at, what set it, and the safeguards that level needs."""
+
+    domain: str
+    level: str
+    level_name: str
+    set_by: tuple[tuple[str, LevelTest], ...]
+    """(metric id, test) pairs that put the domain at this level (or ruled out the next one)."""
+    tests: tuple[tuple[str, LevelTest], ...]
+    required_safeguards: tuple[str, ...]
+    missing_safeguards: tuple[MissingSafeguard, ...]
+    max_tier: TierId
+
+
+@dataclass(frozen=True)
+class FindingEffect:
+    """A finding rule that applied to a red-team finding."""
+
+    finding: str
+    evidence: str
+    rule: str
+    max_tier: TierId | None
+    conditions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class JurisdictionResult:
+    """The most open tier permitted in a jurisdiction group, overall and per end-user class."""
+
+    group: str
+    max_tier: TierId
+    end_users: tuple[tuple[str, TierId], ...]
+    binding: tuple[str, ...]
+    """What set the cap, in words."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The outcome the framework prescribes for a body of evidence."""
+
+    framework_id: str
+    framework_version: str
+    framework_digest: str
+    evidence: tuple[tuple[str, str, str], ...]
+    """(digest, kind, name) of every evidence item considered, sorted by digest."""
+    domains: tuple[DomainResult, ...]
+    findings: tuple[FindingEffect, ...]
+    conditions: tuple[str, ...]
+    max_tier: TierId
+    jurisdictions: tuple[JurisdictionResult, ...]
+    refused: tuple[RefusedEvidence, ...]
+    unused: tuple[str, ...]
+    """Digests of evaluation runs that no metric reads."""
+    explanation: tuple[str, ...]
+
+
+def assess(
+    framework: Framework,
+    evidence: Iterable[Evidence],
+    safeguards: SafeguardDeclaration | None = None,
+) -> Assessment:
+    """Assess evidence against a framework; same inputs give the same Assessment, in any order."""
+    items = _dedupe(evidence)
+    runs = tuple(item for item in items if isinstance(item, EvalRun))
+    reports = tuple(item for item in items if isinstance(item, FindingsReport))
+    z = NormalDist().inv_cdf(1 - (1 - framework.statistics.confidence) / 2)
+    in_place = _safeguards_in_place(framework, safeguards)
+
+    refused: list[RefusedEvidence] = []
+    used: set[str] = set()
+    tests_by_metric: dict[str, tuple[LevelTest, ...]] = {}
+    for metric in framework.metrics:
+        tests, metric_refused, metric_used = _test_metric(metric, runs, z)
+        tests_by_metric[metric.id] = tests
+        refused.extend(metric_refused)
+        used.update(metric_used)
+
+    domains = tuple(
+        _domain_result(domain, framework, tests_by_metric, in_place) for domain in framework.domains
+    )
+    effects = _finding_effects(framework, reports)
+    conditions = tuple(sorted({c for effect in effects for c in effect.conditions}))
+    caps: list[TierId] = [d.max_tier for d in domains]
+    caps.extend(effect.max_tier for effect in effects if effect.max_tier is not None)
+    max_tier = most_closed("public", *caps)
+    jurisdictions = tuple(
+        _jurisdiction_result(group, framework, domains, max_tier)
+        for group in framework.jurisdictions
+    )
+    refused_sorted = tuple(sorted(refused, key=lambda r: (r.metric, r.digest)))
+    unused = tuple(sorted(run.digest for run in runs if run.digest not in used))
+    assessment = Assessment(
+        framework_id=framework.id,
+        framework_version=framework.version,
+        framework_digest=framework_digest(framework),
+        evidence=tuple(sorted((item.digest, item.kind, item.name) for item in items)),
+        domains=domains,
+        findings=effects,
+        conditions=conditions,
+        max_tier=max_tier,
+        jurisdictions=jurisdictions,
+        refused=refused_sorted,
+        unused=unused,
+        explanation=(),
+    )
+    return _with_explanation(assessment, framework, runs)
+
+
+def _dedupe(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
+    """The same bytes given twice count once; order is fixed by digest so input order is moot."""
+    by_digest: dict[str, Evidence] = {}
+    for item in evidence:
+        by_digest.setdefault(item.digest, item)
+    return tuple(by_digest[digest] for digest in sorted(by_digest))
+
+
+def _score_for(metric: Metric, run: EvalRun) -> Score | None:
+    source = metric.source
+    for score in run.scores:
+        if score.metric != source.metric:
+            continue
+        if isinstance(source, InspectSource):
+            if score.scorer == source.scorer and score.reducer == source.reducer:
+                return score
+        elif score.filter == source.filter:
+            return score
+    return None
+
+
+def _comparable(metric: Metric, run: EvalRun) -> bool:
+    versions = metric.source.task_versions
+    if not versions:
+        return True
+    return any(str(version) == str(run.task_version) for version in versions)
+
+
+def _test_metric(
+    metric: Metric, runs: Sequence[EvalRun], z: float
+) -> tuple[tuple[LevelTest, ...], list[RefusedEvidence], set[str]]:
+    """Each threshold of a metric against every comparable run; the most capable result wins."""
+    refused: list[RefusedEvidence] = []
+    used: set[str] = set()
+    candidates: list[tuple[EvalRun, Score]] = []
+    for run in runs:
+        if run.source != metric.source.kind or run.task != metric.source.task:
+            continue
+        used.add(run.digest)
+        if not _comparable(metric, run):
+            accepted = ", ".join(str(v) for v in metric.source.task_versions)
+            refused.append(
+                RefusedEvidence(
+                    run.digest,
+                    run.name,
+                    metric.id,
+                    f"task version {run.task_version} is not comparable with metric "
+                    f"{metric.id!r}, which accepts version(s) {accepted}",
+                )
+            )
+            continue
+        score = _score_for(metric, run)
+        if score is None:
+            refused.append(
+                RefusedEvidence(
+                    run.digest,
+                    run.name,
+                    metric.id,
+                    f"the run reports no score {_score_name(metric)}",
+                )
+            )
+            continue
+        candidates.append((run, score))
+
+    tests: list[LevelTest] = []
+    for level_id, threshold in metric.thresholds.items():
+        if not candidates:
+            rule = "evidence.incomparable_version" if refused else "evidence.missing"
+            tests.append(
+                LevelTest(level_id, threshold, "cannot_rule_out", rule, None, None, None, None)
+            )
+            continue
+        results = [
+            _test_threshold(metric, level_id, threshold, run, score, z) for run, score in candidates
+        ]
+        tests.append(
+            max(
+                results,
+                key=lambda t: (_STRENGTH[t.outcome], t.value or 0.0, t.evidence or ""),
+            )
+        )
+    return tuple(tests), refused, used
+
+
+def _test_threshold(
+    metric: Metric, level_id: str, threshold: float, run: EvalRun, score: Score, z: float
+) -> LevelTest:
+    """The statistical rule: reached, ruled out (with enough elicitation), or cannot rule out."""
+    low_end, high_end = metric.range
+    value = score.value
+    if score.stderr is None:
+        lower, upper = value, high_end
+    else:
+        lower = max(low_end, value - z * score.stderr)
+        upper = min(high_end, value + z * score.stderr)
+    lower, upper = round(lower, 12), round(upper, 12)
+
+    def test(outcome: Outcome, rule: str) -> LevelTest:
+        return LevelTest(level_id, threshold, outcome, rule, run.digest, value, lower, upper)
+
+    if lower >= threshold:
+        return test("reached", "stat.reached")
+    if score.stderr is None:
+        return test("cannot_rule_out", "stat.no_stderr")
+    if upper >= threshold:
+        return test("cannot_rule_out", "stat.cannot_rule_out")
+    minimums = metric.elicitation
+    if run.epochs < minimums.min_epochs or run.samples < minimums.min_samples:
+        return test("cannot_rule_out", "elicitation.minimum_not_met")
+    return test("ruled_out", "stat.ruled_out")
+
+
+def _score_name(metric: Metric) -> str:
+    source = metric.source
+    if isinstance(source, InspectSource):
+        reducer = f" reduced by {source.reducer}" if source.reducer else ""
+        return f"{source.scorer}/{source.metric}{reducer}"
+    return f"{source.metric},{source.filter}"
+
+
+def _domain_result(
+    domain: Domain,
+    framework: Framework,
+    tests_by_metric: dict[str, tuple[LevelTest, ...]],
+    in_place: dict[str, str | None],
+) -> DomainResult:
+    metrics = [m for m in framework.metrics if m.domain == domain.id]
+    all_tests = tuple(
+        sorted(
+            ((m.id, t) for m in metrics for t in tests_by_metric[m.id]),
+            key=lambda pair: (domain.level_index(pair[1].level), pair[0]),
+        )
+    )
+    level_index = 0
+    for _, test in all_tests:
+        if test.outcome != "ruled_out":
+            level_index = max(level_index, domain.level_index(test.level))
+    level = domain.levels[level_index]
+    if level_index > 0:
+        set_by = tuple(
+            (m, t)
+            for m, t in all_tests
+            if domain.level_index(t.level) == level_index and t.outcome != "ruled_out"
+        )
+    else:
+        set_by = tuple((m, t) for m, t in all_tests if domain.level_index(t.level) == 1)
+    missing = tuple(
+        MissingSafeguard(sg, in_place[sg] or "")
+        for sg in level.required_safeguards
+        if in_place[sg] is not None
+    )
+    max_tier = level.tier_if_missing if missing else level.max_tier
+    return DomainResult(
+        domain=domain.id,
+        level=level.id,
+        level_name=level.name,
+        set_by=set_by,
+        tests=all_tests,
+        required_safeguards=level.required_safeguards,
+        missing_safeguards=missing,
+        max_tier=max_tier,
+    )
+
+
+def _safeguards_in_place(
+    framework: Framework, declaration: SafeguardDeclaration | None
+) -> dict[str, str | None]:
+    """Per catalogue safeguard: None when in place, else the reason it does not count."""
+    claims = {claim.id: claim for claim in (declaration.safeguards if declaration else ())}
+    status: dict[str, str | None] = {}
+    for safeguard in framework.safeguards:
+        claim = claims.get(safeguard.id)
+        if claim is None:
+            status[safeguard.id] = "not declared"
+            continue
+        lacking = sorted(set(safeguard.evidence_required) - set(claim.evidence_kinds))
+        status[safeguard.id] = (
+            f"declared without the required evidence: {', '.join(lacking)}" if lacking else None
+        )
+    return status
+
+
+def _matches(match: FindingMatch, finding: Finding) -> bool:
+    return (
+        (match.category is None or match.category == finding.category)
+        and (match.scope is None or match.scope == finding.scope)
+        and (not match.severity or finding.severity in match.severity)
+        and (match.reproduced is None or match.reproduced == finding.reproduced)
+        and (match.mitigated is None or match.mitigated == finding.mitigated)
+        and (match.domain is None or match.domain == finding.domain)
+    )
+
+
+def _finding_effects(
+    framework: Framework, reports: Sequence[FindingsReport]
+) -> tuple[FindingEffect, ...]:
+    effects = [
+        FindingEffect(finding.id, report.digest, rule.id, rule.max_tier, rule.conditions)
+        for report in reports
+        for finding in report.findings
+        for rule in framework.finding_rules
+        if _matches(rule.match, finding)
+    ]
+    return tuple(sorted(effects, key=lambda e: (e.rule, e.evidence, e.finding)))
+
+
+def _jurisdiction_result(
+    group: JurisdictionGroup,
+    framework: Framework,
+    domains: Sequence[DomainResult],
+    overall: TierId,
+) -> JurisdictionResult:
+    binding: list[str] = []
+    tier = overall
+    if tier_rank(overall) > 0:
+        binding.append(f"the assessment allows at most {overall}")
+    if tier_rank(group.max_tier) > tier_rank(tier):
+        binding.append(f"the group allows at most {group.max_tier}")
+    tier = most_closed(tier, group.max_tier)
+    levels = {d.domain: d.level for d in domains}
+    for cap in group.level_caps:
+        domain = framework.domain(cap.domain)
+        if domain.level_index(levels[cap.domain]) >= domain.level_index(cap.level):
+            if tier_rank(cap.max_tier) > tier_rank(tier):
+                binding.append(
+                    f"{cap.domain} at or above {cap.level} allows at most {cap.max_tier} here"
+                )
+            tier = most_closed(tier, cap.max_tier)
+    end_users = tuple(
+        (user, most_closed(tier, cap)) for user, cap in sorted(group.end_user_caps.items())
+    )
+    return JurisdictionResult(group.id, tier, end_users, tuple(binding))
+
+
+def _with_explanation(
+    assessment: Assessment, framework: Framework, runs: Sequence[EvalRun]
+) -> Assessment:
+    names = {run.digest: run.name for run in runs}
+    lines = [
+        f"Assessed against {framework.title} ({framework.id} {framework.version}, "
+        f"sha256:{assessment.framework_digest[:16]}...).",
+    ]
+    for result in assessment.domains:
+        domain = framework.domain(result.domain)
+        lines.append(f"{domain.name}: {result.level_name} ({result.level}).")
+        for metric_id, test in result.set_by:
+            source = names.get(test.evidence or "", "no evidence")
+            figures = (
+                f" score {test.value:.3f}, interval [{test.lower:.3f}, {test.upper:.3f}],"
+                if test.value is not None and test.lower is not None and test.upper is not None
+                else ""
+            )
+            lines.append(
+                f"  {metric_id} vs {test.level} threshold {test.threshold:g}:{figures} "
+                f"{test.outcome.replace('_', ' ')} ({test.rule}: {RULES[test.rule]}; {source})."
+            )
+        for missing in result.missing_safeguards:
+            lines.append(f"  Safeguard {missing.id} is required and {missing.reason}.")
+        if result.max_tier != "public":
+            lines.append(f"  This caps deployment at {result.max_tier}.")
+    for effect in assessment.findings:
+        cap = f" caps deployment at {effect.max_tier}" if effect.max_tier else ""
+        cond = f" adds conditions: {'; '.join(effect.conditions)}" if effect.conditions else ""
+        lines.append(f"Finding {effect.finding} matches rule {effect.rule}:{cap}{cond}.")
+    for refused in assessment.refused:
+        lines.append(f"Not counted for {refused.metric}: {refused.name}: {refused.reason}.")
+    for digest in assessment.unused:
+        lines.append(f"Not read by any metric: {names.get(digest, digest)}.")
+    lines.append(f"Most open tier permitted anywhere: {assessment.max_tier}.")
+    for group in assessment.jurisdictions:
+        users = "".join(f"; {user}: {tier}" for user, tier in group.end_users)
+        lines.append(f"  {group.group}: {group.max_tier}{users}.")
+    return replace(assessment, explanation=tuple(lines))
