@@ -1,0 +1,148 @@
+"""The transparency log: Merkle tree, tiles, signed checkpoints, proofs and signed statements.
+
+Standards spoken: RFC 6962 hashing and proofs; C2SP tlog-tiles layout, signed-note (Ed25519),
+tlog-checkpoint and tlog-proof; DSSE envelopes holding in-toto Statement v1; RFC 8785 leaves.
+
+Pure: no files, network, database or wall clock. Storage comes in as a `TileStore`; times come
+in as arguments.
+"""
+
+from clearance.ledger._checkpoint import (
+    Checkpoint,
+    open_checkpoint,
+    parse_checkpoint,
+    sign_checkpoint,
+)
+from clearance.ledger._dsse import (
+    IN_TOTO_PAYLOAD_TYPE,
+    Envelope,
+    EnvelopeSignature,
+    pae,
+    sign_envelope,
+    verify_envelope,
+)
+from clearance.ledger._errors import LedgerError, MalformedData, VerificationFailed
+from clearance.ledger._keys import SigningKey, VerifierKey, dsse_keyid, key_id
+from clearance.ledger._leaf import LeafRecord, build_leaf, parse_leaf
+from clearance.ledger._log import (
+    TreeState,
+    append_entries,
+    consistency_proof,
+    inclusion_proof,
+    read_entry,
+    recover_state,
+    tree_root,
+)
+from clearance.ledger._merkle import (
+    EMPTY_ROOT,
+    leaf_hash,
+    merkle_root,
+    node_hash,
+    root_from_inclusion,
+    verify_consistency,
+    verify_inclusion,
+)
+from clearance.ledger._note import (
+    Note,
+    NoteSignature,
+    add_signatures,
+    open_note,
+    parse_note,
+    sign_note,
+)
+from clearance.ledger._proof import (
+    PROOF_HEADER,
+    TlogProof,
+    VerifiedEntry,
+    make_tlog_proof,
+    verify_entry_proof,
+    verify_tlog_proof,
+)
+from clearance.ledger._rotation import (
+    KEY_ROTATION_PREDICATE,
+    KeyRotation,
+    rotation_statement,
+    sign_key_rotation,
+    verify_key_rotation,
+)
+from clearance.ledger._statement import (
+    STATEMENT_TYPE,
+    Statement,
+    Subject,
+    open_statement,
+    sign_statement,
+)
+from clearance.ledger._store import MemoryTileStore, TileStore
+from clearance.ledger._tiles import (
+    TILE_WIDTH,
+    BundleKey,
+    TileKey,
+    decode_entry_bundle,
+    parse_tile_path,
+)
+
+__all__ = [
+    "EMPTY_ROOT",
+    "IN_TOTO_PAYLOAD_TYPE",
+    "KEY_ROTATION_PREDICATE",
+    "PROOF_HEADER",
+    "STATEMENT_TYPE",
+    "TILE_WIDTH",
+    "BundleKey",
+    "Checkpoint",
+    "Envelope",
+    "EnvelopeSignature",
+    "KeyRotation",
+    "LeafRecord",
+    "LedgerError",
+    "MalformedData",
+    "MemoryTileStore",
+    "Note",
+    "NoteSignature",
+    "SigningKey",
+    "Statement",
+    "Subject",
+    "TileKey",
+    "TileStore",
+    "TlogProof",
+    "TreeState",
+    "VerificationFailed",
+    "VerifiedEntry",
+    "VerifierKey",
+    "add_signatures",
+    "append_entries",
+    "build_leaf",
+    "consistency_proof",
+    "decode_entry_bundle",
+    "dsse_keyid",
+    "inclusion_proof",
+    "key_id",
+    "leaf_hash",
+    "make_tlog_proof",
+    "merkle_root",
+    "node_hash",
+    "open_checkpoint",
+    "open_note",
+    "open_statement",
+    "pae",
+    "parse_checkpoint",
+    "parse_leaf",
+    "parse_note",
+    "parse_tile_path",
+    "read_entry",
+    "recover_state",
+    "root_from_inclusion",
+    "rotation_statement",
+    "sign_checkpoint",
+    "sign_envelope",
+    "sign_key_rotation",
+    "sign_note",
+    "sign_statement",
+    "tree_root",
+    "verify_consistency",
+    "verify_entry_proof",
+    "verify_envelope",
+    "verify_inclusion",
+    "verify_key_rotation",
+    "verify_tlog_proof",
+]
