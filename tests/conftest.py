@@ -9,6 +9,7 @@ import pytest
 
 from tests.inspect_logs import make_inspect_log
 
+pytest_plugins = ["tests.register_fixtures"]
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import typer
 from clearance.cli._assess import assess_command
 from clearance.cli._examples import examples_command
 from clearance.cli._framework import framework_app
+from clearance.cli._server import init_command, serve_command
 from clearance.errors import ClearanceError
 
 app = typer.Typer(
@@ -21,6 +22,8 @@ app = typer.Typer(
 app.command("assess")(assess_command)
 app.command("examples")(examples_command)
 app.add_typer(framework_app, name="framework")
+app.command("init")(init_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

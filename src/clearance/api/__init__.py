@@ -1,0 +1,52 @@
+"""The REST API under /api/v1: public reads without a key, writes with one, one error shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from clearance import __version__
+from clearance.api._context import Clock, Context, publish_framework, system_clock
+from clearance.api._errors import error_body, install_error_handlers
+
+API_PREFIX = "/api/v1"
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
+    """The register's ASGI app with the REST API mounted under /api/v1."""
+    from clearance.api._cases import router as cases
+    from clearance.api._orders import router as orders
+    from clearance.api._parties import router as parties
+
+    app = FastAPI(
+        title="clearance register",
+        version=__version__,
+        description=(
+            "Release applications, decisions with reasons, appeals, directives, access grants "
+            "and risk reports for frontier AI models. Reads are public; writes need an API key."
+        ),
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    for router in (parties, cases, orders):
+        app.include_router(router, prefix=API_PREFIX)
+    return app
+
+
+__all__ = [
+    "API_PREFIX",
+    "Clock",
+    "Context",
+    "create_app",
+    "error_body",
+    "publish_framework",
+    "system_clock",
+]

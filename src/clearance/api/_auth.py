@@ -1,0 +1,45 @@
+"""Who is calling: the API key in the Authorization header, checked against its stored hash."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from clearance.api._context import Context
+from clearance.errors import Unauthorized
+from clearance.register import Principal
+from clearance.store import key_matches, split_key
+
+
+def context(request: Request) -> Context:
+    """The register's context for this app."""
+    ctx: Context = request.app.state.context
+    return ctx
+
+
+def presented_key(request: Request) -> str | None:
+    """The bearer token, if any."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Principal:
+    """The authenticated principal, or 401."""
+    token = presented_key(request)
+    if token is None:
+        raise Unauthorized("this needs an API key: send 'Authorization: Bearer <key>'")
+    parts = split_key(token)
+    if parts is not None:
+        with ctx.store.read() as tx:
+            found = tx.principal_by_key_id(parts[0])
+        if found is not None and key_matches(parts[1], found[1]):
+            return found[0]
+    raise Unauthorized("the API key is not valid")
+
+
+Caller = Annotated[Principal, Depends(principal)]
+Ctx = Annotated[Context, Depends(context)]

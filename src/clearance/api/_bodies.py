@@ -1,0 +1,130 @@
+"""Request bodies: what arrives over HTTP, checked once at the boundary."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from clearance.framework import TierId
+from clearance.register import Limits, Reason, Role, Ruling
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Body(BaseModel):
+    """Base of request bodies: unknown fields are an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewOrganization(Body):
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["developer", "partner", "reporter", "authority"]
+    jurisdiction: Country
+    sector: str = ""
+    name_public: bool = True
+
+
+class NewPrincipal(Body):
+    organization_id: str
+    name: str = Field(min_length=1, max_length=200)
+    roles: list[Role] = Field(min_length=1)
+    expertise: list[str] = []
+    conflicts: list[str] = []
+
+
+class NewModel(Body):
+    name: str
+    version: str
+    variant: str = "standard"
+    weights_digest: Sha256
+    channels: list[str] = Field(default_factory=lambda: ["api"], min_length=1)
+    upstream_url: str | None = None
+
+
+class NewApplication(Body):
+    model: str = Field(description="Model name or id.")
+    requested_tier: TierId
+    requested_jurisdictions: list[str] = Field(min_length=1)
+    evidence: list[Sha256] = Field(
+        default_factory=list, description="Digests of uploaded evidence."
+    )
+    safeguards: Sha256 | None = Field(
+        default=None, description="Digest of an uploaded declaration."
+    )
+    self_assessment: dict[str, Any] | None = None
+
+
+class Assignment(Body):
+    reviewer_id: str | None = Field(default=None, description="Omit to take the case yourself.")
+
+
+class Question(Body):
+    question: str = Field(min_length=1, max_length=20_000)
+
+
+class Answer(Body):
+    response: str = Field(min_length=1, max_length=100_000)
+
+
+class NewDecision(Body):
+    outcome: Literal["approved", "approved_with_conditions", "denied"]
+    tier: TierId = "halted"
+    jurisdictions: list[str] = []
+    conditions: list[str] = []
+    reasons: list[Reason] = Field(min_length=1)
+    justification: str | None = None
+
+
+class NewAppeal(Body):
+    grounds: str = Field(min_length=1, max_length=20_000)
+
+
+class Panel(Body):
+    members: list[str] = Field(min_length=1)
+
+
+class NewRuling(Body):
+    ruling: Ruling
+    text: str = Field(min_length=1, max_length=20_000)
+
+
+class NewDirective(Body):
+    action: Literal["halt", "restrict", "restore"]
+    model: str = Field(description="Model name or id.")
+    grounds: str = Field(min_length=1, max_length=20_000)
+    organizations: list[str] = Field(default_factory=list, description="Organization ids or names.")
+    jurisdictions: list[Country] = []
+    channels: list[str] = []
+    tiers: list[TierId] = []
+    limits: Limits = Limits()
+
+
+class Renewal(Body):
+    grounds: str = Field(min_length=1, max_length=20_000)
+
+
+class NewAccessRequest(Body):
+    model: str
+    use_case: str = Field(min_length=1, max_length=20_000)
+    channels: list[str] = Field(default_factory=lambda: ["api"], min_length=1)
+    jurisdictions: list[Country] = []
+
+
+class AccessDecision(Body):
+    granted: bool
+    reasons: str = Field(min_length=1, max_length=20_000)
+    limits: Limits = Limits()
+    expires_at: dt.datetime | None = None
+
+
+class NewReport(Body):
+    model: str
+    title: str = Field(min_length=1, max_length=200)
+    summary: str = Field(min_length=1, max_length=20_000)
+    conflict_of_interest: str = Field(
+        min_length=1, max_length=5_000, description='Mandatory; "None" if there is none.'
+    )

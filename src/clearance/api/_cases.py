@@ -1,0 +1,301 @@
+"""Routes for cases: applications, information requests, decisions and appeals."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from clearance.api._auth import Caller, Ctx
+from clearance.api._bodies import (
+    Answer,
+    Assignment,
+    NewAppeal,
+    NewApplication,
+    NewDecision,
+    NewRuling,
+    Panel,
+    Question,
+)
+from clearance.api._common import Page, find_model, new_id, page_params, paginate
+from clearance.errors import InvalidInput
+from clearance.framework import (
+    EvalRun,
+    FindingsReport,
+    SafeguardDeclaration,
+    assess,
+    assessment_to_dict,
+    evidence_from_dict,
+)
+from clearance.register import (
+    Appeal,
+    Application,
+    Decision,
+    EvidenceRef,
+    InformationRequest,
+    Principal,
+    answer_information,
+    appoint_panel,
+    assign_reviewer,
+    decide,
+    file_appeal,
+    file_application,
+    request_information,
+    rule_on_appeal,
+    withdraw,
+)
+from clearance.store import Transaction
+from clearance.store import _tables as t
+
+router = APIRouter()
+Paging = Annotated[tuple[int, str | None], Depends(page_params)]
+
+
+def _evidence(tx: Transaction, digests: list[str]) -> list[EvalRun | FindingsReport]:
+    rows = {
+        row.sha256: row.parsed
+        for row in tx.connection.execute(
+            select(t.evidence.c.sha256, t.evidence.c.parsed).where(t.evidence.c.sha256.in_(digests))
+        )
+    }
+    missing = [d for d in digests if d not in rows]
+    if missing:
+        raise InvalidInput(f"evidence: not uploaded: {', '.join(d[:16] + '...' for d in missing)}")
+    items = []
+    for digest in digests:
+        item = evidence_from_dict(rows[digest])
+        if isinstance(item, SafeguardDeclaration):
+            raise InvalidInput("evidence: a safeguards declaration goes in `safeguards`")
+        items.append(item)
+    return items
+
+
+def _safeguards(tx: Transaction, digest: str | None) -> SafeguardDeclaration | None:
+    if digest is None:
+        return None
+    parsed = tx.connection.scalar(select(t.evidence.c.parsed).where(t.evidence.c.sha256 == digest))
+    if parsed is None:
+        raise InvalidInput(f"safeguards: no uploaded declaration {digest[:16]}...")
+    declaration = evidence_from_dict(parsed)
+    if not isinstance(declaration, SafeguardDeclaration):
+        raise InvalidInput("safeguards: that upload is not a safeguards declaration")
+    return declaration
+
+
+@router.post("/applications", status_code=201, tags=["applications"])
+def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """File a release application; the register runs the framework's assessor on its evidence."""
+    now = ctx.clock()
+    with ctx.store.transaction() as tx:
+        model = find_model(tx, body.model)
+        digest, framework = ctx.framework(tx)
+        evidence = _evidence(tx, sorted(set(body.evidence)))
+        declaration = _safeguards(tx, body.safeguards)
+        assessment = assessment_to_dict(assess(framework, evidence, declaration))
+        change = file_application(
+            new_id=new_id("app"),
+            model=model,
+            principal=caller,
+            framework=framework,
+            framework_digest=digest,
+            requested_tier=body.requested_tier,
+            requested_jurisdictions=tuple(body.requested_jurisdictions),
+            evidence=tuple(
+                EvidenceRef(sha256=e.digest, name=e.name, kind=e.kind) for e in evidence
+            ),
+            safeguards=tuple(c.id for c in declaration.safeguards) if declaration else (),
+            assessment=assessment,
+            self_assessment=body.self_assessment,
+            now=now,
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.get("/applications", tags=["applications"])
+def list_applications(
+    ctx: Ctx,
+    paging: Paging,
+    model: str | None = Query(None, description="Model name or id."),
+    state: str | None = Query(None),
+) -> Page:
+    """Applications, optionally for one model or in one state."""
+    with ctx.store.read() as tx:
+        model_id = find_model(tx, model).id if model else None
+        return paginate(tx, Application, *paging, model_id=model_id, state=state)
+
+
+@router.get("/applications/{application_id}", tags=["applications"])
+def get_application(application_id: str, ctx: Ctx) -> dict[str, Any]:
+    """An application with its information requests."""
+    with ctx.store.read() as tx:
+        application = tx.get(Application, application_id)
+        requests = tx.find(InformationRequest, application_id=application_id)
+    return application.model_dump(mode="json") | {
+        "information_requests": [r.model_dump(mode="json") for r in requests]
+    }
+
+
+@router.post("/applications/{application_id}/assign", tags=["applications"])
+def assign(application_id: str, body: Assignment, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Assign a reviewer (administrators), or take the case (reviewers)."""
+    with ctx.store.transaction() as tx:
+        application = tx.get(Application, application_id)
+        reviewer = tx.get(Principal, body.reviewer_id) if body.reviewer_id else caller
+        change = assign_reviewer(application, reviewer, caller, ctx.clock())
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.post(
+    "/applications/{application_id}/information-requests", status_code=201, tags=["applications"]
+)
+def ask(application_id: str, body: Question, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """The assigned reviewer asks the applicant for information; the clock may stop."""
+    with ctx.store.transaction() as tx:
+        _, framework = ctx.framework(tx, tx.get(Application, application_id).framework_digest)
+        change = request_information(
+            new_id=new_id("inf"),
+            application=tx.get(Application, application_id),
+            reviewer=caller,
+            question=body.question,
+            framework=framework,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[1].model_dump(mode="json")
+
+
+@router.post("/information-requests/{request_id}/answer", tags=["applications"])
+def answer(request_id: str, body: Answer, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """The applicant answers; the clock restarts with the deadline moved."""
+    with ctx.store.transaction() as tx:
+        request = tx.get(InformationRequest, request_id)
+        change = answer_information(
+            application=tx.get(Application, request.application_id),
+            request=request,
+            principal=caller,
+            response=body.response,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[1].model_dump(mode="json")
+
+
+@router.post("/applications/{application_id}/withdraw", tags=["applications"])
+def withdraw_application(application_id: str, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """The applicant withdraws an undecided application."""
+    with ctx.store.transaction() as tx:
+        change = withdraw(tx.get(Application, application_id), caller, ctx.clock())
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.post("/applications/{application_id}/decision", status_code=201, tags=["decisions"])
+def add_decision(
+    application_id: str, body: NewDecision, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
+    """The assigned reviewer decides, with reasons citing framework rules and evidence."""
+    with ctx.store.transaction() as tx:
+        application = tx.get(Application, application_id)
+        _, framework = ctx.framework(tx, application.framework_digest)
+        change = decide(
+            new_id=new_id("dec"),
+            application=application,
+            reviewer=caller,
+            framework=framework,
+            outcome=body.outcome,
+            tier=body.tier,
+            jurisdictions=tuple(body.jurisdictions),
+            conditions=tuple(body.conditions),
+            reasons=tuple(body.reasons),
+            justification=body.justification,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[1].model_dump(mode="json")
+
+
+@router.get("/decisions", tags=["decisions"])
+def list_decisions(
+    ctx: Ctx, paging: Paging, model: str | None = Query(None, description="Model name or id.")
+) -> Page:
+    """Decisions, optionally for one model."""
+    with ctx.store.read() as tx:
+        model_id = find_model(tx, model).id if model else None
+        return paginate(tx, Decision, *paging, model_id=model_id)
+
+
+@router.get("/decisions/{decision_id}", tags=["decisions"])
+def get_decision(decision_id: str, ctx: Ctx) -> dict[str, Any]:
+    """A decision with its reasons, conditions and appeals."""
+    with ctx.store.read() as tx:
+        decision = tx.get(Decision, decision_id)
+        appeals = tx.find(Appeal, decision_id=decision_id)
+    return decision.model_dump(mode="json") | {
+        "appeals": [a.model_dump(mode="json") for a in appeals]
+    }
+
+
+@router.post("/decisions/{decision_id}/appeals", status_code=201, tags=["appeals"])
+def add_appeal(decision_id: str, body: NewAppeal, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """The applicant appeals a decision within the appeal window."""
+    with ctx.store.transaction() as tx:
+        decision = tx.get(Decision, decision_id)
+        application = tx.get(Application, decision.application_id)
+        _, framework = ctx.framework(tx, application.framework_digest)
+        change = file_appeal(
+            new_id=new_id("apl"),
+            decision=decision,
+            application=application,
+            principal=caller,
+            grounds=body.grounds,
+            framework=framework,
+            pending=any(a.state == "filed" for a in tx.find(Appeal, decision_id=decision_id)),
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.get("/appeals/{appeal_id}", tags=["appeals"])
+def get_appeal(appeal_id: str, ctx: Ctx) -> dict[str, Any]:
+    """An appeal and its ruling."""
+    with ctx.store.read() as tx:
+        return tx.get(Appeal, appeal_id).model_dump(mode="json")
+
+
+@router.post("/appeals/{appeal_id}/panel", tags=["appeals"])
+def set_panel(appeal_id: str, body: Panel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """An administrator appoints the panel; the original decider is excluded."""
+    with ctx.store.transaction() as tx:
+        appeal = tx.get(Appeal, appeal_id)
+        members = tuple(tx.get(Principal, member) for member in body.members)
+        change = appoint_panel(
+            appeal, tx.get(Decision, appeal.decision_id), caller, members, ctx.clock()
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.post("/appeals/{appeal_id}/ruling", tags=["appeals"])
+def add_ruling(appeal_id: str, body: NewRuling, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """A panel member rules: upheld, overturned (the application is reviewed again) or dismissed."""
+    with ctx.store.transaction() as tx:
+        appeal = tx.get(Appeal, appeal_id)
+        decision = tx.get(Decision, appeal.decision_id)
+        application = tx.get(Application, decision.application_id)
+        _, framework = ctx.framework(tx, application.framework_digest)
+        change = rule_on_appeal(
+            appeal=appeal,
+            decision=decision,
+            application=application,
+            member=caller,
+            ruling=body.ruling,
+            text=body.text,
+            framework=framework,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")

@@ -1,0 +1,94 @@
+"""What every request handler needs: the store, the clock, the frameworks, the evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert, select, update
+
+from clearance.errors import Conflict, NotFound
+from clearance.framework import Framework, framework_digest, parse_framework
+from clearance.register import Change, Event
+from clearance.store import Store, Transaction
+from clearance.store import _tables as t
+
+Clock = Callable[[], dt.datetime]
+
+
+def system_clock() -> dt.datetime:
+    """The wall clock, in UTC: the one place the register reads the time."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Context:
+    """The register's running state, shared by the API, the web pages and the scheduler."""
+
+    store: Store
+    clock: Clock = system_clock
+    _frameworks: dict[str, Framework] = field(default_factory=dict)
+
+    def framework(self, tx: Transaction, digest: str | None = None) -> tuple[str, Framework]:
+        """A published framework by digest, or the current one; parsed once and kept."""
+        query = select(t.frameworks.c.digest, t.frameworks.c.source)
+        if digest is None:
+            query = query.where(t.frameworks.c.current.is_(True))
+        else:
+            query = query.where(t.frameworks.c.digest == digest)
+        row = tx.connection.execute(query).first()
+        if row is None:
+            raise NotFound(
+                "no framework has been published" if digest is None else f"no framework {digest}"
+            )
+        if row.digest not in self._frameworks:
+            self._frameworks[row.digest] = parse_framework(
+                row.source, f"framework {row.digest[:12]}"
+            )
+        return row.digest, self._frameworks[row.digest]
+
+
+def publish_framework(
+    tx: Transaction, text: str, actor: str, now: dt.datetime
+) -> tuple[str, Framework]:
+    """Publish a framework version and make it current; the text is kept as published."""
+    framework = parse_framework(text, "framework")
+    digest = framework_digest(framework)
+    exists = tx.connection.execute(
+        select(t.frameworks.c.digest).where(
+            (t.frameworks.c.digest == digest)
+            | (
+                (t.frameworks.c.framework_id == framework.id)
+                & (t.frameworks.c.version == framework.version)
+            )
+        )
+    ).first()
+    if exists is not None:
+        raise Conflict(f"framework {framework.id} {framework.version} is already published")
+    tx.connection.execute(update(t.frameworks).values(current=False))
+    tx.connection.execute(
+        insert(t.frameworks).values(
+            digest=digest,
+            framework_id=framework.id,
+            version=framework.version,
+            source=text,
+            published_at=now,
+            current=True,
+        )
+    )
+    tx.apply(
+        Change(
+            (),
+            (
+                Event(
+                    kind="framework.published",
+                    subject=digest,
+                    actor=actor,
+                    at=now,
+                    data={"id": framework.id, "version": framework.version},
+                ),
+            ),
+        )
+    )
+    return digest, framework

@@ -1,0 +1,62 @@
+"""One JSON error shape for every failure of the REST API, and no tracebacks."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from clearance.errors import ClearanceError
+
+log = logging.getLogger("clearance.api")
+
+
+def error_body(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """The error shape: {"error": {"status", "code", "message", "field"}}."""
+    return {"error": {"status": status, "code": code, "message": message, "field": field}}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    """An error as a JSON response."""
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        error_body(status, code, message, field), status_code=status, headers=headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every exception to the one error shape."""
+
+    @app.exception_handler(ClearanceError)
+    async def _clearance(_: Request, exc: ClearanceError) -> JSONResponse:
+        field = None
+        if exc.http_status == 422 and ":" in exc.message:
+            field = exc.message.split(":", 1)[0].strip() or None
+        return error_response(exc.http_status, exc.code, exc.message, field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        location = [str(part) for part in first.get("loc", ()) if part != "body"]
+        field = ".".join(location) or None
+        message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+        text = f"{field}: {message}" if field else message
+        return error_response(422, "invalid_input", text, field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}
+        return error_response(
+            exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(
+            500, "internal_error", "the register failed to answer; this was logged"
+        )

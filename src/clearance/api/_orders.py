@@ -1,0 +1,222 @@
+"""Routes for orders and access: directives, access requests, grants, reports, the clock."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from clearance.api._auth import Caller, Ctx
+from clearance.api._bodies import AccessDecision, NewAccessRequest, NewDirective, NewReport, Renewal
+from clearance.api._common import (
+    Page,
+    find_model,
+    find_organization,
+    new_id,
+    page_params,
+    paginate,
+)
+from clearance.register import (
+    AccessRequest,
+    Directive,
+    Grant,
+    RiskReport,
+    Scope,
+    decide_access,
+    file_report,
+    issue_directive,
+    renew_directive,
+    request_access,
+    revoke_grant,
+)
+from clearance.register._duties import require_role
+from clearance.store import run_due
+
+router = APIRouter()
+Paging = Annotated[tuple[int, str | None], Depends(page_params)]
+
+
+@router.post("/directives", status_code=201, tags=["directives"])
+def add_directive(body: NewDirective, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Halt, restrict or restore a model, with immediate effect (administrators).
+
+    A restore or restrict naming organizations grants each of them access in the same act.
+    """
+    now = ctx.clock()
+    with ctx.store.transaction() as tx:
+        model = find_model(tx, body.model)
+        _, framework = ctx.framework(tx)
+        organizations = sorted({find_organization(tx, o).id for o in body.organizations})
+        scope = Scope(
+            organizations=tuple(organizations),
+            jurisdictions=tuple(sorted(set(body.jurisdictions))),
+            channels=tuple(sorted(set(body.channels))),
+            tiers=tuple(body.tiers),
+        )
+        change = issue_directive(
+            new_id=new_id("dir"),
+            model=model,
+            admin=caller,
+            action=body.action,
+            grounds=body.grounds,
+            scope=scope,
+            active=tx.find(Directive, model_id=model.id, state="active"),
+            framework=framework,
+            grant_ids=[new_id("grt") for _ in organizations],
+            limits=body.limits,
+            now=now,
+        )
+        tx.apply(change)
+    directive = change.records[0]
+    grants = sum(1 for r in change.records if isinstance(r, Grant))
+    return directive.model_dump(mode="json") | {"grants_issued": grants}
+
+
+@router.get("/directives", tags=["directives"])
+def list_directives(
+    ctx: Ctx,
+    paging: Paging,
+    model: str | None = Query(None, description="Model name or id."),
+    state: str | None = Query(None),
+) -> Page:
+    """Directives, optionally for one model or in one state."""
+    with ctx.store.read() as tx:
+        model_id = find_model(tx, model).id if model else None
+        return paginate(tx, Directive, *paging, model_id=model_id, state=state)
+
+
+@router.get("/directives/{directive_id}", tags=["directives"])
+def get_directive(directive_id: str, ctx: Ctx) -> dict[str, Any]:
+    """A directive with its scope, hearing date, sunset and renewals."""
+    with ctx.store.read() as tx:
+        return tx.get(Directive, directive_id).model_dump(mode="json")
+
+
+@router.post("/directives/{directive_id}/renew", tags=["directives"])
+def renew(directive_id: str, body: Renewal, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Renew a directive with new grounds, within the framework's limits."""
+    with ctx.store.transaction() as tx:
+        _, framework = ctx.framework(tx)
+        change = renew_directive(
+            tx.get(Directive, directive_id), caller, body.grounds, framework, ctx.clock()
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.post("/access-requests", status_code=201, tags=["access"])
+def add_access_request(body: NewAccessRequest, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """An organization asks for access to a model."""
+    with ctx.store.transaction() as tx:
+        change = request_access(
+            new_id=new_id("acr"),
+            model=find_model(tx, body.model),
+            principal=caller,
+            use_case=body.use_case,
+            channels=tuple(body.channels),
+            jurisdictions=tuple(body.jurisdictions),
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.get("/access-requests", tags=["access"])
+def list_access_requests(caller: Caller, ctx: Ctx, paging: Paging) -> Page:
+    """Access requests: all of them for the authority, one's own otherwise."""
+    with ctx.store.read() as tx:
+        if {"admin", "reviewer"} & set(caller.roles):
+            return paginate(tx, AccessRequest, *paging)
+        return paginate(tx, AccessRequest, *paging, organization_id=caller.organization_id)
+
+
+@router.post("/access-requests/{request_id}/decision", tags=["access"])
+def decide_access_request(
+    request_id: str, body: AccessDecision, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
+    """Grant within a scope and limits, or refuse with reasons (reviewers, administrators)."""
+    with ctx.store.transaction() as tx:
+        request = tx.get(AccessRequest, request_id)
+        change = decide_access(
+            request=request,
+            model=find_model(tx, request.model_id),
+            decider=caller,
+            granted=body.granted,
+            reasons=body.reasons,
+            limits=body.limits,
+            expires_at=body.expires_at,
+            grant_id=new_id("grt"),
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return {r.__class__.__name__.lower(): r.model_dump(mode="json") for r in change.records}
+
+
+@router.get("/grants", tags=["access"])
+def list_grants(caller: Caller, ctx: Ctx, paging: Paging) -> Page:
+    """Grants: all of them for the authority, one's own otherwise."""
+    with ctx.store.read() as tx:
+        if {"admin", "reviewer"} & set(caller.roles):
+            return paginate(tx, Grant, *paging)
+        return paginate(tx, Grant, *paging, organization_id=caller.organization_id)
+
+
+@router.get("/models/{name}/grants", tags=["access"])
+def count_grants(name: str, ctx: Ctx) -> dict[str, Any]:
+    """How many organizations hold active grants for a model (public: counts, not names)."""
+    with ctx.store.read() as tx:
+        model = find_model(tx, name)
+        return {"model": model.name, "active": tx.count(Grant, model_id=model.id, state="active")}
+
+
+@router.post("/grants/{grant_id}/revoke", tags=["access"])
+def revoke(grant_id: str, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Withdraw a grant before its expiry (administrators)."""
+    with ctx.store.transaction() as tx:
+        change = revoke_grant(tx.get(Grant, grant_id), caller, ctx.clock())
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.post("/reports", status_code=201, tags=["reports"])
+def add_report(body: NewReport, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """File a third-party risk report; its conflict-of-interest disclosure is published."""
+    with ctx.store.transaction() as tx:
+        change = file_report(
+            new_id=new_id("rpt"),
+            model=find_model(tx, body.model),
+            principal=caller,
+            title=body.title,
+            summary=body.summary,
+            conflict_of_interest=body.conflict_of_interest,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+@router.get("/reports", tags=["reports"])
+def list_reports(
+    ctx: Ctx, paging: Paging, model: str | None = Query(None, description="Model name or id.")
+) -> Page:
+    """Risk reports with their disclosures."""
+    with ctx.store.read() as tx:
+        model_id = find_model(tx, model).id if model else None
+        return paginate(tx, RiskReport, *paging, model_id=model_id)
+
+
+@router.get("/reports/{report_id}", tags=["reports"])
+def get_report(report_id: str, ctx: Ctx) -> dict[str, Any]:
+    """A risk report with its disclosure."""
+    with ctx.store.read() as tx:
+        return tx.get(RiskReport, report_id).model_dump(mode="json")
+
+
+@router.post("/clock/run", tags=["register"])
+def run_clock(caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Apply every due clock transition now (administrators; the server also does it itself)."""
+    require_role(caller, "admin")
+    with ctx.store.read() as tx:
+        _, framework = ctx.framework(tx)
+    applied = run_due(ctx.store, framework, ctx.clock())
+    return {"applied": [{"kind": d.kind, "subject": d.subject} for d in applied]}

@@ -1,0 +1,256 @@
+"""Routes for parties and subjects: organizations, principals, models, frameworks, evidence."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import insert, select
+
+from clearance.api._auth import Caller, Ctx
+from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
+from clearance.api._common import Page, find_model, find_organization, new_id, page_params, paginate
+from clearance.api._context import publish_framework
+from clearance.errors import InvalidInput, NotFound
+from clearance.framework import SafeguardDeclaration, evidence_to_dict
+from clearance.register import (
+    ModelConfig,
+    ModelStatus,
+    Organization,
+    Principal,
+    create_organization,
+    create_principal,
+    register_model,
+)
+from clearance.register._duties import require_role
+from clearance.store import _tables as t
+from clearance.store import new_api_key
+
+router = APIRouter()
+Paging = Annotated[tuple[int, str | None], Depends(page_params)]
+
+MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
+
+
+@router.post("/organizations", status_code=201, tags=["parties"])
+def add_organization(body: NewOrganization, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Add an organization (administrators)."""
+    with ctx.store.transaction() as tx:
+        organization = Organization(id=new_id("org"), created_at=ctx.clock(), **body.model_dump())
+        tx.apply(create_organization(organization, caller))
+    return organization.model_dump(mode="json")
+
+
+@router.get("/organizations", tags=["parties"])
+def list_organizations(ctx: Ctx, paging: Paging) -> Page:
+    """Organizations; partners who asked to stay unnamed are listed without their name."""
+    with ctx.store.read() as tx:
+        page = paginate(tx, Organization, *paging)
+    for item in page.items:
+        if not item["name_public"]:
+            item["name"] = "(name withheld at the partner's request)"
+    return page
+
+
+@router.post("/principals", status_code=201, tags=["parties"])
+def add_principal(body: NewPrincipal, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Add a principal with roles; the answer carries its API key, shown this once only."""
+    with ctx.store.transaction() as tx:
+        organization = find_organization(tx, body.organization_id)
+        principal = Principal(
+            id=new_id("pri"),
+            organization_id=organization.id,
+            name=body.name,
+            roles=tuple(body.roles),
+            expertise=tuple(body.expertise),
+            conflicts=tuple(find_organization(tx, c).id for c in body.conflicts),
+            created_at=ctx.clock(),
+        )
+        change = create_principal(principal, organization, caller)
+        key_id, key_hash, api_key = new_api_key()
+        tx.add_principal(principal, key_id, key_hash)
+        tx.apply(type(change)((), change.events))
+    return principal.model_dump(mode="json") | {"api_key": api_key}
+
+
+@router.get("/principals/me", tags=["parties"])
+def who_am_i(caller: Caller) -> dict[str, Any]:
+    """The principal the presented key belongs to."""
+    return caller.model_dump(mode="json")
+
+
+@router.post("/models", status_code=201, tags=["models"])
+def add_model(body: NewModel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Register a model configuration of the caller's organization (developers)."""
+    with ctx.store.transaction() as tx:
+        if tx.find_one(ModelConfig, name=body.name) is not None:
+            raise InvalidInput(f"name: a model named {body.name!r} is already registered")
+        model = ModelConfig(
+            id=new_id("mdl"),
+            organization_id=caller.organization_id,
+            created_at=ctx.clock(),
+            name=body.name,
+            version=body.version,
+            variant=body.variant,
+            weights_digest=body.weights_digest,
+            channels=tuple(body.channels),
+            upstream_url=body.upstream_url,
+        )
+        tx.apply(register_model(model, caller, ctx.clock()))
+    return model.model_dump(mode="json")
+
+
+@router.get("/models", tags=["models"])
+def list_models(
+    ctx: Ctx, paging: Paging, status: str | None = Query(None, description="Filter by status.")
+) -> Page:
+    """Every model with its public status."""
+    with ctx.store.read() as tx:
+        return paginate(tx, ModelStatus, *paging, status=status)
+
+
+@router.get("/models/{name}", tags=["models"])
+def get_model(name: str, ctx: Ctx) -> dict[str, Any]:
+    """A model configuration and its public status."""
+    with ctx.store.read() as tx:
+        model = find_model(tx, name)
+        status = tx.get(ModelStatus, model.id)
+    return model.model_dump(mode="json", exclude={"upstream_url"}) | {
+        "status": status.model_dump(mode="json")
+    }
+
+
+@router.get("/models/{name}/status", tags=["models"])
+def get_model_status(name: str, ctx: Ctx) -> dict[str, Any]:
+    """A model's public status: what it may do now and the acts that set it."""
+    with ctx.store.read() as tx:
+        status = tx.find_one(ModelStatus, name=name) or tx.find_one(ModelStatus, id=name)
+    if status is None:
+        raise NotFound(f"no model named {name!r}")
+    return status.model_dump(mode="json")
+
+
+@router.get("/events", tags=["register"])
+def list_events(
+    ctx: Ctx,
+    after: int = Query(0, ge=0, description="Sequence number of the last event already seen."),
+    limit: int = Query(100, ge=1, le=500),
+    model: str | None = Query(None, description="Only this model's events (name or id)."),
+) -> dict[str, Any]:
+    """The register's events in order; page with `after`."""
+    with ctx.store.read() as tx:
+        model_id = find_model(tx, model).id if model else None
+        found = tx.events(model_id=model_id, after=after, limit=limit)
+    items = [{"seq": seq} | event.model_dump(mode="json") for seq, event in found]
+    return {"items": items, "next": found[-1][0] if len(found) == limit else None}
+
+
+@router.post("/frameworks", status_code=201, tags=["frameworks"])
+async def add_framework(request: Request, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Publish a new framework version (administrators); the body is the YAML text."""
+    require_role(caller, "admin")
+    raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("body: the framework must be UTF-8 YAML text") from None
+    with ctx.store.transaction() as tx:
+        digest, framework = publish_framework(tx, text, caller.id, ctx.clock())
+    return {"sha256": digest, "id": framework.id, "version": framework.version}
+
+
+@router.get("/frameworks", tags=["frameworks"])
+def list_frameworks(ctx: Ctx) -> dict[str, Any]:
+    """Every published framework version, newest first."""
+    with ctx.store.read() as tx:
+        rows = tx.connection.execute(
+            select(
+                t.frameworks.c.digest,
+                t.frameworks.c.framework_id,
+                t.frameworks.c.version,
+                t.frameworks.c.published_at,
+                t.frameworks.c.current,
+            ).order_by(t.frameworks.c.published_at.desc())
+        )
+        items = [
+            {
+                "sha256": row.digest,
+                "id": row.framework_id,
+                "version": row.version,
+                "published_at": row.published_at.isoformat(),
+                "current": row.current,
+            }
+            for row in rows
+        ]
+    return {"items": items}
+
+
+@router.get("/frameworks/{digest}", tags=["frameworks"])
+def get_framework(digest: str, ctx: Ctx) -> dict[str, Any]:
+    """A published framework as data; `current` names the one in force."""
+    with ctx.store.read() as tx:
+        found, framework = ctx.framework(tx, None if digest == "current" else digest)
+    return {"sha256": found, "framework": framework.model_dump(mode="json")}
+
+
+@router.post("/evidence", status_code=201, tags=["evidence"])
+async def upload_evidence(
+    request: Request,
+    caller: Caller,
+    ctx: Ctx,
+    name: str = Query(..., min_length=1, max_length=255, description="The file's name."),
+) -> dict[str, Any]:
+    """Upload an evidence file (Inspect log, lm-eval results, findings, safeguards)."""
+    from clearance.evidence import load_evidence, load_safeguards
+
+    require_role(caller, "developer", "admin", "reviewer")
+    raw = await request.body()
+    if not raw:
+        raise InvalidInput("body: the evidence file is empty")
+    if len(raw) > MAX_EVIDENCE_BYTES:
+        raise InvalidInput("body: evidence files are limited to 256 MiB")
+    safe_name = Path(name).name
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / safe_name
+        path.write_bytes(raw)
+        parsed: Any
+        if b'"clearance/safeguards/v1"' in raw[:4096]:
+            parsed = load_safeguards(path)
+        else:
+            parsed = load_evidence(path)
+    kind = "safeguards" if isinstance(parsed, SafeguardDeclaration) else parsed.kind
+    with ctx.store.transaction() as tx:
+        exists = tx.connection.scalar(
+            select(t.evidence.c.sha256).where(t.evidence.c.sha256 == parsed.digest)
+        )
+        if exists is None:
+            tx.connection.execute(
+                insert(t.evidence).values(
+                    sha256=parsed.digest,
+                    name=safe_name,
+                    kind=kind,
+                    content=raw,
+                    parsed=evidence_to_dict(parsed),
+                    uploaded_at=ctx.clock(),
+                )
+            )
+    return {"sha256": parsed.digest, "name": safe_name, "kind": kind}
+
+
+@router.get("/evidence/{sha256}", tags=["evidence"])
+def download_evidence(sha256: str, ctx: Ctx) -> Response:
+    """The evidence file's bytes, as uploaded; anyone can check them against the digest."""
+    with ctx.store.read() as tx:
+        row = tx.connection.execute(
+            select(t.evidence.c.name, t.evidence.c.content).where(t.evidence.c.sha256 == sha256)
+        ).first()
+    if row is None:
+        raise NotFound(f"no evidence with sha256 {sha256}")
+    return Response(
+        bytes(row.content),
+        media_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{row.name}"'},
+    )

@@ -1,0 +1,74 @@
+"""`clearance init` and `clearance serve`: a register on this machine in two commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clearance.cli._files import read_text
+
+DataDirOption = Annotated[
+    Path, typer.Option("--data-dir", help="Folder for the database, keys and settings.")
+]
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="PostgreSQL URL (postgresql://user@host/db); SQLite in the data folder by default.",
+    ),
+]
+
+
+def init_command(
+    data_dir: DataDirOption,
+    database_url: DatabaseOption = None,
+    framework: Annotated[
+        Path | None,
+        typer.Option("--framework", help="Framework YAML to publish; the example by default."),
+    ] = None,
+    authority: Annotated[str, typer.Option(help="The authority's name.")] = "Release Authority",
+    jurisdiction: Annotated[str, typer.Option(help="The authority's country code.")] = "US",
+    origin: Annotated[
+        str | None, typer.Option(help="The transparency log's origin (its key name).")
+    ] = None,
+) -> None:
+    """Create a register: database, authority signing key, first administrator key."""
+    from clearance.server import ADMIN_KEY, AUTHORITY_VKEY, init_data_dir
+
+    text = read_text(framework) if framework is not None else None
+    folder, _ = init_data_dir(
+        data_dir,
+        database_url=database_url,
+        framework_text=text,
+        authority_name=authority,
+        jurisdiction=jurisdiction,
+        origin=origin,
+        now=dt.datetime.now(dt.UTC),
+    )
+    typer.echo(f"initialized {data_dir}")
+    typer.echo(f"  database: {folder.database_url}")
+    typer.echo(f"  log origin: {folder.origin}; verifier key in {data_dir / AUTHORITY_VKEY}")
+    typer.echo(f"  first administrator's API key: {data_dir / ADMIN_KEY} (readable by you only)")
+    typer.echo(f"\nNext: clearance serve --data-dir {data_dir}")
+
+
+def serve_command(
+    data_dir: DataDirOption,
+    database_url: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+) -> None:
+    """Serve the register: API under /api/v1 (and the gateway, log and pages as they arrive)."""
+    import uvicorn
+
+    from clearance.server import app_for, open_data_dir
+
+    folder = open_data_dir(data_dir, database_url)
+    app = app_for(folder)
+    typer.echo(
+        f"clearance register on http://{host}:{port}/ (API: /api/v1, OpenAPI: /openapi.json)"
+    )
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,53 @@
+"""The procedure's clock: which transitions are due at a given time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from clearance.register._records import Application, Decision, Directive, Grant
+
+DueKind = Literal["deemed_approval", "appeal_window_closed", "directive_sunset", "grant_expiry"]
+
+
+@dataclass(frozen=True, order=True)
+class Due:
+    """A transition whose time has come; the store applies each exactly once."""
+
+    at: dt.datetime
+    kind: DueKind
+    subject: str
+
+
+def application_due(application: Application, deemed_enabled: bool, now: dt.datetime) -> Due | None:
+    """An overdue application is deemed decided, unless the clock is stopped."""
+    if (
+        deemed_enabled
+        and application.state in ("filed", "under_review")
+        and application.clock_stopped_at is None
+        and application.deadline <= now
+    ):
+        return Due(application.deadline, "deemed_approval", application.id)
+    return None
+
+
+def decision_due(decision: Decision, appeal_pending: bool, now: dt.datetime) -> Due | None:
+    """A decision whose appeal window closed with no appeal pending becomes final."""
+    if not decision.final and not appeal_pending and decision.appeal_deadline <= now:
+        return Due(decision.appeal_deadline, "appeal_window_closed", decision.id)
+    return None
+
+
+def directive_due(directive: Directive, now: dt.datetime) -> Due | None:
+    """An active directive past its sunset expires."""
+    if directive.state == "active" and directive.sunset_at <= now:
+        return Due(directive.sunset_at, "directive_sunset", directive.id)
+    return None
+
+
+def grant_due(grant: Grant, now: dt.datetime) -> Due | None:
+    """An active grant past its expiry expires."""
+    if grant.state == "active" and grant.expires_at is not None and grant.expires_at <= now:
+        return Due(grant.expires_at, "grant_expiry", grant.id)
+    return None

@@ -1,0 +1,67 @@
+"""Organizations, principals and model configurations: the register's parties and subjects."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from clearance.errors import InvalidInput
+from clearance.register._duties import require_member, require_role
+from clearance.register._events import Change, Event
+from clearance.register._records import ModelConfig, Organization, Principal
+
+
+def create_organization(organization: Organization, admin: Principal | None) -> Change:
+    """An administrator adds an organization (the first one, the authority, at set-up)."""
+    if admin is not None:
+        require_role(admin, "admin")
+    event = Event(
+        kind="organization.created",
+        subject=organization.id,
+        actor=admin.id if admin else "setup",
+        at=organization.created_at,
+        data={"kind": organization.kind, "jurisdiction": organization.jurisdiction},
+    )
+    return Change((organization,), (event,))
+
+
+def create_principal(
+    principal: Principal, organization: Organization, admin: Principal | None
+) -> Change:
+    """An administrator adds a principal; roles must suit the organization's kind."""
+    if admin is not None:
+        require_role(admin, "admin")
+    authority_roles = {"admin", "reviewer", "appeal_panel"}
+    if organization.kind != "authority" and authority_roles & set(principal.roles):
+        raise InvalidInput(
+            "roles: admin, reviewer and appeal_panel belong to principals of the authority"
+        )
+    if organization.kind == "authority" and "developer" in principal.roles:
+        raise InvalidInput("roles: the authority does not develop models in this register")
+    event = Event(
+        kind="principal.created",
+        subject=principal.id,
+        actor=admin.id if admin else "setup",
+        at=principal.created_at,
+        data={"organization": organization.id, "roles": list(principal.roles)},
+    )
+    return Change((principal,), (event,))
+
+
+def register_model(model: ModelConfig, principal: Principal, now: dt.datetime) -> Change:
+    """A developer registers a model configuration of their own organization."""
+    require_role(principal, "developer")
+    require_member(principal, model.organization_id, f"model {model.name}")
+    event = Event(
+        kind="model.registered",
+        subject=model.id,
+        model_id=model.id,
+        actor=principal.id,
+        at=now,
+        data={
+            "name": model.name,
+            "version": model.version,
+            "variant": model.variant,
+            "weights_digest": model.weights_digest,
+        },
+    )
+    return Change((model,), (event,))

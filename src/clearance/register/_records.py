@@ -1,0 +1,271 @@
+"""The register's records: frozen values whose invariants are checked when they are made."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from clearance.framework import TierId
+
+Role = Literal["admin", "reviewer", "appeal_panel", "developer", "partner", "reporter"]
+OrganizationKind = Literal["authority", "developer", "partner", "reporter"]
+ApplicationState = Literal["filed", "under_review", "information_requested", "decided", "withdrawn"]
+Outcome = Literal["approved", "approved_with_conditions", "denied"]
+AppealState = Literal["filed", "upheld", "overturned", "dismissed"]
+DirectiveAction = Literal["halt", "restrict", "restore"]
+DirectiveState = Literal["active", "expired", "superseded"]
+AccessState = Literal["pending", "granted", "refused"]
+GrantState = Literal["active", "expired", "revoked"]
+ModelStatusName = Literal[
+    "unreviewed", "pending", "approved", "denied", "restricted", "halted", "lapsed"
+]
+
+Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
+Text = Annotated[str, Field(min_length=1, max_length=20_000)]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        raise ValueError("times must carry a time zone")
+    return value.astimezone(dt.UTC)
+
+
+Instant = Annotated[dt.datetime, AfterValidator(_aware)]
+
+
+class Record(BaseModel):
+    """Base of every register record: frozen, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Organization(Record):
+    """A party: the authority, a developer, a partner, or a third-party reporter."""
+
+    id: str
+    name: Name
+    kind: OrganizationKind
+    jurisdiction: Country
+    sector: str = ""
+    name_public: bool = True
+    """Partners may ask that their name stays off the public pages; counts are still shown."""
+    created_at: Instant
+
+
+class Principal(Record):
+    """A person or system holding an API key, acting for an organization in some roles."""
+
+    id: str
+    organization_id: str
+    name: Name
+    roles: tuple[Role, ...] = Field(min_length=1)
+    expertise: tuple[str, ...] = ()
+    conflicts: tuple[str, ...] = ()
+    """Organization ids this principal has declared a conflict of interest with."""
+    created_at: Instant
+
+
+class ModelConfig(Record):
+    """A model configuration: one set of weights, one variant, the channels it is offered on."""
+
+    id: str
+    organization_id: str
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+    """The name callers use at the gateway; unique in the register."""
+    version: Name
+    variant: str = "standard"
+    weights_digest: Sha256
+    channels: tuple[str, ...] = ("api",)
+    upstream_url: str | None = None
+    created_at: Instant
+
+
+class EvidenceRef(Record):
+    """Evidence filed with an application, named by the SHA-256 of its bytes."""
+
+    sha256: Sha256
+    name: str
+    kind: str
+
+
+class Application(Record):
+    """A release application and where it stands on the procedure's clock."""
+
+    id: str
+    model_id: str
+    organization_id: str
+    framework_digest: Sha256
+    requested_tier: TierId
+    requested_jurisdictions: tuple[str, ...] = Field(min_length=1)
+    evidence: tuple[EvidenceRef, ...] = ()
+    safeguards: tuple[str, ...] = ()
+    assessment: dict[str, Any]
+    """The register's own assessment at filing (same function the applicant can run)."""
+    self_assessment: dict[str, Any] | None = None
+    state: ApplicationState = "filed"
+    filed_at: Instant
+    deadline: Instant
+    clock_stopped_at: Instant | None = None
+    reviewer_id: str | None = None
+    decision_id: str | None = None
+
+
+class InformationRequest(Record):
+    """A reviewer's question to the applicant; while open, it may stop the clock."""
+
+    id: str
+    application_id: str
+    question: Text
+    asked_by: str
+    asked_at: Instant
+    respond_by: Instant
+    response: str | None = None
+    answered_at: Instant | None = None
+
+
+class Reason(Record):
+    """One written reason, citing framework rule ids and evidence digests."""
+
+    text: Text
+    rules: tuple[str, ...] = ()
+    evidence: tuple[Sha256, ...] = ()
+
+
+class Decision(Record):
+    """The outcome of an application, with reasons, conditions and its validity."""
+
+    id: str
+    application_id: str
+    model_id: str
+    outcome: Outcome
+    tier: TierId
+    jurisdictions: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    reasons: tuple[Reason, ...] = Field(min_length=1)
+    assessed_tier: TierId
+    departure: bool = False
+    justification: str | None = None
+    deemed: bool = False
+    decided_by: str | None = None
+    decided_at: Instant
+    valid_until: Instant
+    appeal_deadline: Instant
+    final: bool = False
+    """True once the appeal window has closed without an appeal, or an appeal was ruled on."""
+    set_aside: bool = False
+    """True when an appeal overturned it; the application is then reviewed again."""
+
+
+class Appeal(Record):
+    """An appeal of a decision, heard by a panel that excludes whoever decided."""
+
+    id: str
+    decision_id: str
+    model_id: str
+    organization_id: str
+    grounds: Text
+    filed_by: str
+    filed_at: Instant
+    decide_by: Instant
+    panel: tuple[str, ...] = ()
+    state: AppealState = "filed"
+    ruling: str | None = None
+    ruled_by: str | None = None
+    ruled_at: Instant | None = None
+
+
+class Scope(Record):
+    """Who and where a directive or grant reaches; empty means no limit on that axis."""
+
+    organizations: tuple[str, ...] = ()
+    jurisdictions: tuple[Country, ...] = ()
+    channels: tuple[str, ...] = ()
+    tiers: tuple[TierId, ...] = ()
+
+
+class Renewal(Record):
+    """A directive's renewal: new reasons, a new sunset."""
+
+    grounds: Text
+    renewed_by: str
+    renewed_at: Instant
+    sunset_at: Instant
+
+
+class Directive(Record):
+    """An authority's order on a model: halt, restrict, or restore, with a hearing and a sunset."""
+
+    id: str
+    model_id: str
+    action: DirectiveAction
+    grounds: Text
+    scope: Scope = Scope()
+    issued_by: str
+    issued_at: Instant
+    hearing_date: Instant
+    sunset_at: Instant
+    renewals: tuple[Renewal, ...] = ()
+    state: DirectiveState = "active"
+
+
+class AccessRequest(Record):
+    """An organization's request to use a restricted model, decided case by case."""
+
+    id: str
+    organization_id: str
+    model_id: str
+    use_case: Text
+    channels: tuple[str, ...] = ("api",)
+    jurisdictions: tuple[Country, ...] = ()
+    filed_by: str
+    filed_at: Instant
+    state: AccessState = "pending"
+    reasons: str | None = None
+    decided_by: str | None = None
+    decided_at: Instant | None = None
+    grant_id: str | None = None
+
+
+class Limits(Record):
+    """A grant's conditions on use."""
+
+    requests_per_minute: int | None = Field(default=None, ge=1)
+    tokens_per_minute: int | None = Field(default=None, ge=1)
+    retain_content: bool = False
+    """Only when true may the gateway keep prompts and completions for this grant."""
+
+
+class Grant(Record):
+    """Permission for one organization to call one model, within a scope and until an expiry."""
+
+    id: str
+    organization_id: str
+    model_id: str
+    channels: tuple[str, ...] = ()
+    use_cases: tuple[str, ...] = ()
+    jurisdictions: tuple[Country, ...] = ()
+    limits: Limits = Limits()
+    expires_at: Instant | None = None
+    origin: str
+    """The access request or directive this grant came from."""
+    granted_by: str
+    granted_at: Instant
+    state: GrantState = "active"
+
+
+class RiskReport(Record):
+    """A third party's risk report, published with its conflict-of-interest disclosure."""
+
+    id: str
+    model_id: str
+    organization_id: str
+    filed_by: str
+    title: Name
+    summary: Text
+    conflict_of_interest: Text
+    """Mandatory and published: e.g. "We compete with the developer" or "None"."""
+    filed_at: Instant

@@ -1,0 +1,59 @@
+"""One process: the REST API, the clock, and (as they arrive) the gateway, log and web pages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from clearance.api import Clock, Context, create_app, system_clock
+from clearance.server._datadir import DataDir
+from clearance.store import Store, run_due
+
+log = logging.getLogger("clearance.server")
+
+
+async def run_clock(context: Context, interval: float) -> None:
+    """Apply due clock transitions every `interval` seconds until cancelled."""
+    while True:
+        try:
+            with context.store.read() as tx:
+                _, framework = context.framework(tx)
+            applied = await asyncio.to_thread(run_due, context.store, framework, context.clock())
+            for due in applied:
+                log.info("clock applied %s to %s", due.kind, due.subject)
+        except Exception:
+            log.exception("the clock could not run; it will try again")
+        await asyncio.sleep(interval)
+
+
+def build_app(
+    store: Store, *, clock: Clock = system_clock, clock_interval: float | None = 1.0
+) -> FastAPI:
+    """The register's app on a store; the clock runs in the background unless interval is None."""
+    context = Context(store, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = (
+            asyncio.create_task(run_clock(context, clock_interval))
+            if clock_interval is not None
+            else None
+        )
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    return create_app(context, lifespan=lifespan)
+
+
+def app_for(data_dir: DataDir, *, clock_interval: float | None = 1.0) -> FastAPI:
+    """The app for an initialized data folder."""
+    return build_app(data_dir.open_store(), clock_interval=clock_interval)

@@ -1,0 +1,115 @@
+"""The data folder: database, authority signing key, first administrator key, settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from clearance.api import publish_framework
+from clearance.errors import InvalidInput
+from clearance.examples import example_path
+from clearance.ledger import SigningKey
+from clearance.register import Organization, Principal, create_organization, create_principal
+from clearance.store import Store, make_engine, migrate, new_api_key, sqlite_url
+
+SETTINGS = "clearance.json"
+AUTHORITY_KEY = "authority.key"
+AUTHORITY_VKEY = "authority.vkey"
+ADMIN_KEY = "admin.key"
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """An initialized data folder and what it holds."""
+
+    path: Path
+    database_url: str
+    origin: str
+
+    @property
+    def signing_key(self) -> SigningKey:
+        """The authority's Ed25519 signing key (readable by the owner only)."""
+        return SigningKey.parse((self.path / AUTHORITY_KEY).read_text().strip())
+
+    def open_store(self) -> Store:
+        """The store on this folder's database, migrated to the newest schema."""
+        engine = make_engine(self.database_url)
+        migrate(engine)
+        return Store(engine)
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+def init_data_dir(
+    path: Path,
+    *,
+    database_url: str | None = None,
+    framework_text: str | None = None,
+    authority_name: str = "Release Authority",
+    jurisdiction: str = "US",
+    origin: str | None = None,
+    now: dt.datetime,
+) -> tuple[DataDir, str]:
+    """Create a data folder; returns it and the first administrator's API key."""
+    if (path / SETTINGS).exists():
+        raise InvalidInput(f"{path}: already initialized (found {SETTINGS}); use a new folder")
+    path.mkdir(parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+    url = database_url or sqlite_url(path)
+    origin = origin or f"clearance.local/{secrets.token_hex(4)}"
+    key = SigningKey.generate(origin)
+    engine = make_engine(url)
+    migrate(engine)
+    store = Store(engine)
+    text = framework_text if framework_text is not None else example_path().read_text()
+    with store.transaction() as tx:
+        if tx.count(Organization) > 0:
+            raise InvalidInput(
+                "the database already holds a register; point --database-url at an empty one"
+            )
+        authority = Organization(
+            id=f"org_{secrets.token_hex(8)}",
+            name=authority_name,
+            kind="authority",
+            jurisdiction=jurisdiction,
+            created_at=now,
+        )
+        admin = Principal(
+            id=f"pri_{secrets.token_hex(8)}",
+            organization_id=authority.id,
+            name="First administrator",
+            roles=("admin",),
+            created_at=now,
+        )
+        tx.apply(create_organization(authority, None))
+        key_id, key_hash, api_key = new_api_key()
+        tx.add_principal(admin, key_id, key_hash)
+        tx.apply(create_principal(admin, authority, None))
+        publish_framework(tx, text, admin.id, now)
+    engine.dispose()
+    _write_private(path / AUTHORITY_KEY, key.skey + "\n")
+    (path / AUTHORITY_VKEY).write_text(key.vkey + "\n")
+    _write_private(path / ADMIN_KEY, api_key + "\n")
+    settings = {"database_url": database_url, "origin": origin, "created_at": now.isoformat()}
+    (path / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
+    return DataDir(path, url, origin), api_key
+
+
+def open_data_dir(path: Path, database_url: str | None = None) -> DataDir:
+    """An initialized data folder, or a clear error."""
+    settings_path = path / SETTINGS
+    if not settings_path.exists():
+        raise InvalidInput(
+            f"{path}: not a clearance data folder; run `clearance init --data-dir {path}`"
+        )
+    settings = json.loads(settings_path.read_text())
+    url = database_url or settings.get("database_url") or sqlite_url(path)
+    return DataDir(path, url, settings["origin"])

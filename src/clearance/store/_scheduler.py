@@ -1,0 +1,103 @@
+"""The scheduler: applies every due clock transition exactly once, also across restarts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, select
+
+from clearance.errors import Conflict
+from clearance.framework import Framework
+from clearance.register import (
+    Appeal,
+    Application,
+    Change,
+    Decision,
+    Directive,
+    Due,
+    Grant,
+    Record,
+    application_due,
+    close_appeal_window,
+    decision_due,
+    deem_decision,
+    directive_due,
+    expire_directive,
+    expire_grant,
+    grant_due,
+)
+from clearance.store import _tables as t
+from clearance.store._store import TABLES, Store, Transaction
+
+R = TypeVar("R", bound=Record)
+
+
+def due_transitions(tx: Transaction, framework: Framework, now: dt.datetime) -> list[Due]:
+    """Every transition due at `now`, oldest first, found through the indexed time columns."""
+    found: list[Due] = []
+    deemed = framework.procedure.deemed_approval.enabled
+    for application in _rows(tx, Application, t.applications.c.deadline <= now):
+        if (due := application_due(application, deemed, now)) is not None:
+            found.append(due)
+    for decision in _rows(
+        tx, Decision, t.decisions.c.final.is_(False), t.decisions.c.appeal_deadline <= now
+    ):
+        if (due := decision_due(decision, _appeal_pending(tx, decision.id), now)) is not None:
+            found.append(due)
+    for directive in _rows(
+        tx, Directive, t.directives.c.state == "active", t.directives.c.sunset_at <= now
+    ):
+        if (due := directive_due(directive, now)) is not None:
+            found.append(due)
+    for grant in _rows(tx, Grant, t.grants.c.state == "active", t.grants.c.expires_at <= now):
+        if (due := grant_due(grant, now)) is not None:
+            found.append(due)
+    return sorted(found)
+
+
+def run_due(store: Store, framework: Framework, now: dt.datetime) -> list[Due]:
+    """Apply each due transition in its own transaction; returns those this call applied."""
+    with store.read() as tx:
+        pending = due_transitions(tx, framework, now)
+    applied: list[Due] = []
+    for due in pending:
+        with store.transaction() as tx:
+            try:
+                change = _transition(tx, framework, due, now)
+            except Conflict:
+                # Changed since it was found (decided, renewed, ...): nothing is due any more.
+                continue
+            # The due time is part of the key: a reopened application may fall due again later.
+            if tx.mark_applied(due.kind, f"{due.subject}@{due.at.isoformat()}", now):
+                tx.apply(change)
+                applied.append(due)
+    return applied
+
+
+def _transition(tx: Transaction, framework: Framework, due: Due, now: dt.datetime) -> Change:
+    if due.kind == "deemed_approval":
+        application = tx.get(Application, due.subject)
+        return deem_decision(
+            new_id=f"dec_{secrets.token_hex(8)}",
+            application=application,
+            framework=framework,
+            now=now,
+        )
+    if due.kind == "appeal_window_closed":
+        decision = tx.get(Decision, due.subject)
+        return close_appeal_window(decision, _appeal_pending(tx, decision.id), now)
+    if due.kind == "directive_sunset":
+        return expire_directive(tx.get(Directive, due.subject), now)
+    return expire_grant(tx.get(Grant, due.subject), now)
+
+
+def _appeal_pending(tx: Transaction, decision_id: str) -> bool:
+    return any(a.state == "filed" for a in tx.find(Appeal, decision_id=decision_id))
+
+
+def _rows(tx: Transaction, kind: type[R], *conditions: ColumnElement[bool]) -> list[R]:
+    table = TABLES[kind]
+    query = select(table.c.body).where(*conditions).order_by(table.c.id)
+    return [kind.model_validate(body) for body in tx.connection.scalars(query)]

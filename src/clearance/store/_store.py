@@ -1,0 +1,297 @@
+"""The store: records, events and the model status table, written together in one transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from clearance.errors import Conflict, NotFound
+from clearance.register import (
+    AccessRequest,
+    Appeal,
+    Application,
+    Change,
+    Decision,
+    Directive,
+    Event,
+    Grant,
+    InformationRequest,
+    ModelConfig,
+    ModelStatus,
+    Organization,
+    Principal,
+    Record,
+    RiskReport,
+    model_status,
+)
+from clearance.store import _tables as t
+from clearance.store._db import DatabaseUnavailable
+
+R = TypeVar("R", bound=Record)
+
+TABLES: dict[type[Record], Table] = {
+    Organization: t.organizations,
+    Principal: t.principals,
+    ModelConfig: t.models,
+    Application: t.applications,
+    InformationRequest: t.information_requests,
+    Decision: t.decisions,
+    Appeal: t.appeals,
+    Directive: t.directives,
+    AccessRequest: t.access_requests,
+    Grant: t.grants,
+    RiskReport: t.reports,
+    ModelStatus: t.model_status,
+}
+NOUNS: dict[type[Record], str] = {
+    Organization: "organization",
+    Principal: "principal",
+    ModelConfig: "model",
+    Application: "application",
+    InformationRequest: "information request",
+    Decision: "decision",
+    Appeal: "appeal",
+    Directive: "directive",
+    AccessRequest: "access request",
+    Grant: "grant",
+    RiskReport: "report",
+    ModelStatus: "model",
+}
+
+ChangeHook = Callable[[Connection, Change], None]
+"""Called inside the transaction after a change is written (the ledger appends its leaves)."""
+
+
+def _row(record: Record, table: Table) -> dict[str, Any]:
+    """The record's indexed columns, copied from its fields of the same name."""
+    body = record.model_dump(mode="json")
+    row: dict[str, Any] = {"id": _key(record), "body": body}
+    for column in table.columns:
+        if column.name in ("id", "body", "key_id", "key_hash"):
+            continue
+        value = getattr(record, column.name, None)
+        if column.name == "model_id" and isinstance(record, ModelStatus):
+            continue
+        row[column.name] = value
+    return row
+
+
+def _key(record: Record) -> str:
+    # every record but the status row has an `id` field; pydantic keeps fields in __dict__
+    return record.model_id if isinstance(record, ModelStatus) else str(record.__dict__["id"])
+
+
+class Transaction:
+    """One database transaction of the register: read records, then apply a Change."""
+
+    def __init__(self, connection: Connection, hooks: Sequence[ChangeHook]) -> None:
+        self.connection = connection
+        self._hooks = hooks
+
+    def get(self, kind: type[R], record_id: str) -> R:
+        """The record with this id, or NotFound."""
+        found = self.find_one(kind, id=record_id)
+        if found is None:
+            raise NotFound(f"no {NOUNS[kind]} with id {record_id!r}")
+        return found
+
+    def find_one(self, kind: type[R], **where: Any) -> R | None:
+        """The one record matching the indexed columns, or None."""
+        rows = self.find(kind, limit=1, **where)
+        return rows[0] if rows else None
+
+    def find(
+        self,
+        kind: type[R],
+        *,
+        limit: int | None = None,
+        order_by: str | None = None,
+        descending: bool = False,
+        **where: Any,
+    ) -> list[R]:
+        """Records whose indexed columns equal the given values (a tuple value means IN)."""
+        table = TABLES[kind]
+        query = select(table.c.body)
+        for column, value in where.items():
+            if isinstance(value, (tuple, list)):
+                query = query.where(table.c[column].in_(value))
+            else:
+                query = query.where(table.c[column] == value)
+        if order_by is not None:
+            query = query.order_by(table.c[order_by].desc() if descending else table.c[order_by])
+        query = query.order_by(table.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [kind.model_validate(body) for body in self.connection.scalars(query)]
+
+    def page(
+        self, kind: type[Record], limit: int, after: str | None, **where: Any
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Record bodies ordered by id, `limit` at a time after a cursor; and the next cursor."""
+        table = TABLES[kind]
+        query = select(table.c.id, table.c.body).order_by(table.c.id).limit(limit + 1)
+        for column, value in where.items():
+            if value is not None:
+                query = query.where(table.c[column] == value)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        rows = list(self.connection.execute(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return [row.body for row in rows], (str(rows[-1].id) if more else None)
+
+    def count(self, kind: type[Record], **where: Any) -> int:
+        """How many records match."""
+        table = TABLES[kind]
+        query = select(func.count()).select_from(table)
+        for column, value in where.items():
+            query = query.where(table.c[column] == value)
+        return int(self.connection.scalar(query) or 0)
+
+    def apply(self, change: Change) -> None:
+        """Write a change: records, events, the affected models' status, then the hooks."""
+        for record in change.records:
+            self._upsert(record)
+        if change.events:
+            self.connection.execute(
+                insert(t.events),
+                [
+                    {
+                        "kind": e.kind,
+                        "subject": e.subject,
+                        "model_id": e.model_id,
+                        "actor": e.actor,
+                        "at": e.at,
+                        "data": e.data,
+                    }
+                    for e in change.events
+                ],
+            )
+        touched = {e.model_id for e in change.events if e.model_id is not None}
+        if touched:
+            now = max(e.at for e in change.events)
+            for model_id in sorted(touched):
+                self.refresh_status(model_id, now)
+        for hook in self._hooks:
+            hook(self.connection, change)
+
+    def refresh_status(self, model_id: str, now: dt.datetime) -> ModelStatus:
+        """Recompute a model's status from its decisions, directives and applications."""
+        status = model_status(
+            self.get(ModelConfig, model_id),
+            self.find(Decision, model_id=model_id),
+            self.find(Directive, model_id=model_id, state="active"),
+            self.find(Application, model_id=model_id),
+            now,
+        )
+        self._upsert(status)
+        return status
+
+    def add_principal(self, principal: Principal, key_id: str, key_hash: str) -> None:
+        """Insert a principal with its key id and hashed secret."""
+        row = _row(principal, t.principals) | {"key_id": key_id, "key_hash": key_hash}
+        self.connection.execute(insert(t.principals).values(**row))
+
+    def principal_by_key_id(self, key_id: str) -> tuple[Principal, str] | None:
+        """The principal holding a key id, with its stored hash."""
+        found = self.connection.execute(
+            select(t.principals.c.body, t.principals.c.key_hash).where(
+                t.principals.c.key_id == key_id
+            )
+        ).first()
+        if found is None:
+            return None
+        return Principal.model_validate(found.body), str(found.key_hash)
+
+    def mark_applied(self, kind: str, subject: str, at: dt.datetime) -> bool:
+        """Record a clock transition; False when it was already applied."""
+        exists = self.connection.scalar(
+            select(func.count())
+            .select_from(t.clock_applied)
+            .where(t.clock_applied.c.kind == kind, t.clock_applied.c.subject == subject)
+        )
+        if exists:
+            return False
+        self.connection.execute(insert(t.clock_applied).values(kind=kind, subject=subject, at=at))
+        return True
+
+    def events(
+        self, *, model_id: str | None = None, after: int = 0, limit: int = 100
+    ) -> list[tuple[int, Event]]:
+        """Events in order, after a sequence number, optionally for one model."""
+        query = select(t.events).where(t.events.c.seq > after).order_by(t.events.c.seq).limit(limit)
+        if model_id is not None:
+            query = query.where(t.events.c.model_id == model_id)
+        return [
+            (
+                int(row.seq),
+                Event(
+                    kind=row.kind,
+                    subject=row.subject,
+                    model_id=row.model_id,
+                    actor=row.actor,
+                    at=_aware(row.at),
+                    data=row.data,
+                ),
+            )
+            for row in self.connection.execute(query)
+        ]
+
+    def _upsert(self, record: Record) -> None:
+        table = TABLES[type(record)]
+        row = _row(record, table)
+        key = row.pop("id")
+        try:
+            updated = self.connection.execute(
+                update(table).where(table.c.id == key).values(**row)
+            ).rowcount
+            if not updated:
+                self.connection.execute(insert(table).values(id=key, **row))
+        except IntegrityError as exc:
+            raise Conflict(_integrity_message(type(record), exc)) from None
+
+
+def _integrity_message(kind: type[Record], exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    if "unique" in text or "duplicate" in text:
+        return f"a {NOUNS[kind]} with that name already exists"
+    if "foreign key" in text:
+        return f"the {NOUNS[kind]} refers to a record that does not exist"
+    return f"the {NOUNS[kind]} conflicts with a stored record"
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    # SQLite returns naive datetimes; every time the register writes is UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+class Store:
+    """The register's persistence: transactions over records, events and hooks."""
+
+    def __init__(self, engine: Engine, hooks: Sequence[ChangeHook] = ()) -> None:
+        self.engine = engine
+        self.hooks: list[ChangeHook] = list(hooks)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A read-write transaction: everything in it is written, or nothing."""
+        try:
+            with self.engine.begin() as connection:
+                yield Transaction(connection, self.hooks)
+        except OperationalError as exc:
+            raise DatabaseUnavailable(f"the database is unavailable: {exc.orig}") from None
+
+    @contextmanager
+    def read(self) -> Iterator[Transaction]:
+        """A read-only view (writes made in it are rolled back)."""
+        try:
+            with self.engine.connect().execution_options(clearance_read_only=True) as connection:
+                yield Transaction(connection, ())
+                connection.rollback()
+        except OperationalError as exc:
+            raise DatabaseUnavailable(f"the database is unavailable: {exc.orig}") from None

@@ -1,0 +1,170 @@
+"""The database schema: one table per kind of record, plus events, frameworks and evidence.
+
+Every record table keeps the whole record as JSON in `body` and copies out only the columns that
+queries filter or sort on, so the schema stays small while reads stay indexed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+
+def _record_table(name: str, *columns: Column[object], indexes: tuple[str, ...] = ()) -> Table:
+    table = Table(
+        name,
+        metadata,
+        Column("id", String(64), primary_key=True),
+        *columns,
+        Column("body", JSON, nullable=False),
+    )
+    for column in indexes:
+        Index(f"ix_{name}_{column}", table.c[column])
+    return table
+
+
+organizations = _record_table(
+    "organizations",
+    Column("name", String(200), nullable=False, unique=True),
+    Column("kind", String(20), nullable=False),
+)
+principals = _record_table(
+    "principals",
+    Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("key_id", String(32), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    indexes=("organization_id",),
+)
+models = _record_table(
+    "models",
+    Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("name", String(128), nullable=False, unique=True),
+    indexes=("organization_id",),
+)
+applications = _record_table(
+    "applications",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("deadline", DateTime(timezone=True), nullable=False),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    indexes=("model_id", "state", "deadline", "filed_at"),
+)
+information_requests = _record_table(
+    "information_requests",
+    Column("application_id", String(64), ForeignKey("applications.id"), nullable=False),
+    indexes=("application_id",),
+)
+decisions = _record_table(
+    "decisions",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("application_id", String(64), ForeignKey("applications.id"), nullable=False),
+    Column("final", Boolean, nullable=False),
+    Column("appeal_deadline", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=False),
+    indexes=("model_id", "final", "decided_at"),
+)
+appeals = _record_table(
+    "appeals",
+    Column("decision_id", String(64), ForeignKey("decisions.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    indexes=("decision_id",),
+)
+directives = _record_table(
+    "directives",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("sunset_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    indexes=("model_id", "state", "sunset_at"),
+)
+access_requests = _record_table(
+    "access_requests",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    indexes=("model_id", "state"),
+)
+grants = _record_table(
+    "grants",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    indexes=("model_id", "organization_id", "state", "expires_at"),
+)
+reports = _record_table(
+    "reports",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("filed_at", DateTime(timezone=True), nullable=False),
+    indexes=("model_id",),
+)
+model_status = _record_table(
+    "model_status",
+    Column("name", String(128), nullable=False, unique=True),
+    Column("status", String(20), nullable=False),
+    indexes=("status",),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("kind", String(40), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("model_id", String(64), nullable=True),
+    Column("actor", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),
+)
+Index("ix_events_model_id_seq", events.c.model_id, events.c.seq)
+Index("ix_events_subject", events.c.subject)
+
+clock_applied = Table(
+    "clock_applied",
+    metadata,
+    Column("kind", String(40), primary_key=True),
+    Column("subject", String(128), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+"""One row per clock transition applied: the primary key makes each happen exactly once."""
+
+frameworks = Table(
+    "frameworks",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("framework_id", String(64), nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("current", Boolean, nullable=False),
+    UniqueConstraint("framework_id", "version", name="uq_frameworks_id_version"),
+)
+
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("parsed", JSON, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+)

@@ -1,0 +1,152 @@
+"""Every clock rule with a fake clock, applied exactly once, also across restarts."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from clearance.server import build_app
+from tests.register_fixtures import Register
+from tests.test_register_lifecycle import events_of, file_application
+
+
+def run_clock(reg: Register) -> list[dict[str, str]]:
+    applied: list[dict[str, str]] = reg.ok("admin", "POST", "/clock/run")["applied"]
+    return applied
+
+
+def take_case(reg: Register, app_id: str) -> None:
+    reg.ok("reviewer", "POST", f"/applications/{app_id}/assign", json={})
+
+
+def test_deadline_met_nothing_is_deemed(register: Register) -> None:
+    reg = register
+    app_id = file_application(reg)["id"]
+    take_case(reg, app_id)
+    reg.clock.advance(days=89)
+    assert run_clock(reg) == []
+    assert reg.ok(None, "GET", f"/applications/{app_id}")["state"] == "under_review"
+
+
+def test_deadline_missed_means_deemed_approval(register: Register) -> None:
+    reg = register
+    app_id = file_application(reg)["id"]
+    take_case(reg, app_id)
+    reg.clock.advance(days=90)
+    assert run_clock(reg) == [{"kind": "deemed_approval", "subject": app_id}]
+    application = reg.ok(None, "GET", f"/applications/{app_id}")
+    assert application["state"] == "decided"
+    decision = reg.ok(None, "GET", f"/decisions/{application['decision_id']}")
+    assert decision["deemed"] is True and decision["decided_by"] is None
+    assert decision["tier"] == "halted"  # the more closed of requested and assessed
+    assert decision["reasons"][0]["rules"] == ["procedure.deemed_approval"]
+    assert len(events_of(reg, "decision.deemed")) == 1
+    # exactly once: a second run, and a restarted server, apply nothing more
+    assert run_clock(reg) == []
+    store = reg.data_dir.open_store()
+    with TestClient(build_app(store, clock=reg.clock, clock_interval=None)) as restarted:
+        again = restarted.post(
+            "/api/v1/clock/run", headers={"Authorization": f"Bearer {reg.keys['admin']}"}
+        )
+        assert again.json()["applied"] == []
+    store.engine.dispose()
+    assert len(events_of(reg, "decision.deemed")) == 1
+
+
+def test_information_request_stops_the_clock(register: Register) -> None:
+    reg = register
+    app_id = file_application(reg)["id"]
+    take_case(reg, app_id)
+    reg.clock.advance(days=80)
+    reg.ok(
+        "reviewer", "POST", f"/applications/{app_id}/information-requests", json={"question": "?"}
+    )
+    reg.clock.advance(days=30)  # past the original deadline, but the clock is stopped
+    assert run_clock(reg) == []
+    assert reg.ok(None, "GET", f"/applications/{app_id}")["state"] == "information_requested"
+    request_id = reg.ok(None, "GET", f"/applications/{app_id}")["information_requests"][0]["id"]
+    reg.ok("dev", "POST", f"/information-requests/{request_id}/answer", json={"response": "Here."})
+    reg.clock.advance(days=9)  # 89 days of running clock
+    assert run_clock(reg) == []
+    reg.clock.advance(days=1)
+    assert [d["kind"] for d in run_clock(reg)] == ["deemed_approval"]
+
+
+def test_directive_sunset(register: Register) -> None:
+    reg = register
+    file_application(reg)
+    halt = reg.ok(
+        "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-2", "grounds": "g"}
+    )
+    assert halt["sunset_at"].startswith("2026-08-30")
+    assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "halted"
+    reg.clock.advance(days=89)
+    assert run_clock(reg) == []
+    reg.clock.advance(days=1)
+    # the application's deadline falls on the same day: deemed, then the sunset, both once
+    applied = run_clock(reg)
+    assert {"kind": "directive_sunset", "subject": halt["id"]} in applied
+    assert reg.ok(None, "GET", f"/directives/{halt['id']}")["state"] == "expired"
+    assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "denied"
+    assert run_clock(reg) == []
+
+
+def test_directive_renewal_rules(register: Register) -> None:
+    reg = register
+    file_application(reg)
+    halt = reg.ok(
+        "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-2", "grounds": "g"}
+    )
+    early = reg.call("admin", "POST", f"/directives/{halt['id']}/renew", json={"grounds": "new"})
+    assert early.status_code == 409 and "can be renewed from" in early.json()["error"]["message"]
+    reg.clock.advance(days=30)
+    same = reg.call("admin", "POST", f"/directives/{halt['id']}/renew", json={"grounds": "g"})
+    assert same.status_code == 409 and "new grounds" in same.json()["error"]["message"]
+    renewed = reg.ok("admin", "POST", f"/directives/{halt['id']}/renew", json={"grounds": "new"})
+    assert renewed["sunset_at"].startswith("2026-09-29")
+    reg.clock.advance(days=89)
+    kinds = [d["kind"] for d in run_clock(reg)]
+    assert "directive_sunset" not in kinds  # the old sunset passed, the renewed one has not
+    assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "halted"
+
+
+def test_grant_expiry(register: Register) -> None:
+    reg = register
+    file_application(reg)
+    request = reg.ok(
+        "partner", "POST", "/access-requests", json={"model": "atlas-2", "use_case": "triage"}
+    )
+    decided = reg.ok(
+        "reviewer",
+        "POST",
+        f"/access-requests/{request['id']}/decision",
+        json={"granted": True, "reasons": "ok", "expires_at": "2026-06-11T09:00:00Z"},
+    )
+    grant_id = decided["grant"]["id"]
+    reg.clock.advance(days=9)
+    assert run_clock(reg) == []
+    reg.clock.advance(days=1)
+    assert run_clock(reg) == [{"kind": "grant_expiry", "subject": grant_id}]
+    assert len(events_of(reg, "grant.expired")) == 1
+
+
+def test_appeal_window_closes(register: Register) -> None:
+    reg = register
+    app_id = file_application(reg)["id"]
+    take_case(reg, app_id)
+    decision = reg.ok(
+        "reviewer",
+        "POST",
+        f"/applications/{app_id}/decision",
+        json={
+            "outcome": "denied",
+            "reasons": [{"text": "No evidence.", "rules": ["evidence.missing"]}],
+        },
+    )
+    assert decision["departure"] is False
+    reg.clock.advance(days=29)
+    assert run_clock(reg) == []
+    reg.clock.advance(days=1)
+    assert run_clock(reg) == [{"kind": "appeal_window_closed", "subject": decision["id"]}]
+    assert reg.ok(None, "GET", f"/decisions/{decision['id']}")["final"] is True
+    late = reg.call("dev", "POST", f"/decisions/{decision['id']}/appeals", json={"grounds": "late"})
+    assert late.status_code == 409
