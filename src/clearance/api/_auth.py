@@ -12,8 +12,8 @@ from clearance.register import Principal
 from clearance.store import key_matches, split_key
 
 
-def context(request: Request) -> Context:
-    """The register's context for this app."""
+async def context(request: Request) -> Context:
+    """The register's context for this app (async: no thread hop for a dictionary read)."""
     ctx: Context = request.app.state.context
     return ctx
 

@@ -454,7 +454,11 @@ def _with_explanation(
             lines.append(f"  This caps deployment at {result.max_tier}.")
     for effect in assessment.findings:
         cap = f" caps deployment at {effect.max_tier}" if effect.max_tier else ""
-        cond = f" adds conditions: {'; '.join(effect.conditions)}" if effect.conditions else ""
+        cond = (
+            f" adds conditions: {'; '.join(c.rstrip('.') for c in effect.conditions)}"
+            if effect.conditions
+            else ""
+        )
         lines.append(f"Finding {effect.finding} matches rule {effect.rule}:{cap}{cond}.")
     for refused in assessment.refused:
         lines.append(f"Not counted for {refused.metric}: {refused.name}: {refused.reason}.")

@@ -1,0 +1,107 @@
+"""One JSON error shape everywhere in the REST API, pinned here (after datasette's test)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.register_fixtures import Register
+from tests.test_register_lifecycle import file_application
+
+SHAPE = {"status", "code", "message", "field"}
+
+
+def assert_shape(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == SHAPE
+    assert body["error"]["status"] == status
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    assert "Traceback" not in response.text
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+def test_unknown_route(register: Register) -> None:
+    assert_shape(register.call(None, "GET", "/no-such-thing"), 404, "not_found")
+
+
+def test_unknown_id(register: Register) -> None:
+    error = assert_shape(register.call(None, "GET", "/applications/app_nope"), 404, "not_found")
+    assert "app_nope" in error["message"]
+
+
+def test_wrong_method(register: Register) -> None:
+    assert_shape(register.call(None, "DELETE", "/models"), 405, "method_not_allowed")
+
+
+def test_invalid_body_names_the_field(register: Register) -> None:
+    response = register.call(
+        "dev", "POST", "/models", json={"name": "m", "version": "1", "weights_digest": "xyz"}
+    )
+    error = assert_shape(response, 422, "invalid_input")
+    assert error["field"] == "weights_digest"
+
+
+def test_malformed_json(register: Register) -> None:
+    response = register.call(
+        "dev", "POST", "/models", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert_shape(response, 422, "invalid_input")
+
+
+def test_unknown_field_is_refused(register: Register) -> None:
+    body = {"name": "m", "version": "1", "weights_digest": "ab" * 32, "colour": "red"}
+    error = assert_shape(register.call("dev", "POST", "/models", json=body), 422, "invalid_input")
+    assert error["field"] == "colour"
+
+
+def test_missing_key(register: Register) -> None:
+    response = register.call(None, "POST", "/models", json={})
+    assert_shape(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_forbidden_role(register: Register) -> None:
+    body = {"name": "x", "kind": "partner", "jurisdiction": "FR"}
+    assert_shape(register.call("dev", "POST", "/organizations", json=body), 403, "forbidden")
+
+
+def test_forbidden_transition(register: Register) -> None:
+    app_id = file_application(register)["id"]
+    response = register.call(
+        "reviewer",
+        "POST",
+        f"/applications/{app_id}/information-requests",
+        json={"question": "?"},
+    )
+    error = assert_shape(response, 409, "conflict")
+    assert "not assigned" in error["message"]
+
+
+def test_bad_framework_upload(register: Register) -> None:
+    response = register.call("admin", "POST", "/frameworks", content=b"id: [\n")
+    error = assert_shape(response, 422, "invalid_input")
+    assert "not valid YAML" in error["message"]
+
+
+def test_bad_evidence_upload(register: Register) -> None:
+    response = register.call("dev", "POST", "/evidence?name=x.eval", content=b"garbage")
+    error = assert_shape(response, 422, "evidence_refused")
+    assert "x.eval" in error["message"]
+
+
+def test_openapi_lists_the_api(register: Register) -> None:
+    spec = register.client.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    for path in (
+        "/api/v1/models/{name}/status",
+        "/api/v1/applications",
+        "/api/v1/directives",
+        "/api/v1/access-requests",
+        "/api/v1/reports",
+        "/api/v1/events",
+    ):
+        assert path in paths
+    assert spec["paths"]["/api/v1/directives"]["post"]["requestBody"]
