@@ -265,3 +265,46 @@ def test_directive_post_accepts_the_documented_minimum(register: Register) -> No
     )
     assert restrict.status_code == 201
     assert reg.ok(None, "GET", "/models/atlas-2/status")["restricted_to"]["jurisdictions"] == ["US"]
+
+
+def test_filing_runs_the_assessor_on_uploaded_evidence(register: Register) -> None:
+    from clearance.examples import example_path
+
+    reg = register
+    reg.ok(
+        "dev",
+        "POST",
+        "/models",
+        json={"name": "atlas-2", "version": "2", "weights_digest": WEIGHTS},
+    )
+    digests = []
+    for path in sorted(example_path("evidence").iterdir()):
+        upload = reg.ok("dev", "POST", f"/evidence?name={path.name}", content=path.read_bytes())
+        assert upload["kind"] in ("eval", "findings")
+        digests.append(upload["sha256"])
+    declaration = example_path("safeguards.json").read_bytes()
+    safeguards = reg.ok("dev", "POST", "/evidence?name=safeguards.json", content=declaration)
+    assert safeguards["kind"] == "safeguards"
+    body = {
+        "model": "atlas-2",
+        "requested_tier": "public",
+        "requested_jurisdictions": ["tier-1"],
+        "evidence": digests,
+        "safeguards": safeguards["sha256"],
+    }
+    application = reg.ok("dev", "POST", "/applications", json=body)
+    assessment = application["assessment"]
+    assert {d["domain"]: d["level"] for d in assessment["domains"]}["cyber"] == "cyber-high"
+    assert assessment["max_tier"] == "public_safeguarded"
+    assert application["safeguards"] == [
+        "misuse-classifiers",
+        "account-enforcement",
+        "weights-security",
+    ]
+    # the evidence bytes are public and match their digest
+    import hashlib
+
+    downloaded = reg.client.get(f"/api/v1/evidence/{digests[0]}")
+    assert hashlib.sha256(downloaded.content).hexdigest() == digests[0]
+    misplaced = body | {"evidence": [*digests, safeguards["sha256"]]}
+    assert reg.call("dev", "POST", "/applications", json=misplaced).status_code == 422

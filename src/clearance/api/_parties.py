@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any
@@ -205,7 +206,7 @@ async def upload_evidence(
     name: str = Query(..., min_length=1, max_length=255, description="The file's name."),
 ) -> dict[str, Any]:
     """Upload an evidence file (Inspect log, lm-eval results, findings, safeguards)."""
-    from clearance.evidence import load_evidence, load_safeguards
+    from clearance.evidence import SAFEGUARDS_SCHEMA, load_evidence, load_safeguards
 
     require_role(caller, "developer", "admin", "reviewer")
     raw = await request.body()
@@ -217,11 +218,9 @@ async def upload_evidence(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / safe_name
         path.write_bytes(raw)
-        parsed: Any
-        if b'"clearance/safeguards/v1"' in raw[:4096]:
-            parsed = load_safeguards(path)
-        else:
-            parsed = load_evidence(path)
+        parsed: Any = (
+            load_safeguards(path) if _declares(raw, SAFEGUARDS_SCHEMA) else load_evidence(path)
+        )
     kind = "safeguards" if isinstance(parsed, SafeguardDeclaration) else parsed.kind
     with ctx.store.transaction() as tx:
         exists = tx.connection.scalar(
@@ -239,6 +238,17 @@ async def upload_evidence(
                 )
             )
     return {"sha256": parsed.digest, "name": safe_name, "kind": kind}
+
+
+def _declares(raw: bytes, schema: str) -> bool:
+    """True when the bytes are a JSON object naming this clearance schema."""
+    if not raw.lstrip().startswith(b"{"):
+        return False
+    try:
+        document = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(document, dict) and document.get("schema") == schema
 
 
 @router.get("/evidence/{sha256}", tags=["evidence"])
