@@ -9,7 +9,7 @@ import pytest
 
 from tests.inspect_logs import make_inspect_log
 
-pytest_plugins = ["tests.register_fixtures"]
+pytest_plugins = ["tests.register_fixtures", "tests.gateway_fixtures"]
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,9 @@ class InspectLogs:
     reducers: Path
     """3 epochs; 4 more questions right on the first epoch only; mean, at_least_1, pass_at_2."""
     reducers_no_stderr: Path
-    default_reducer_json: Path
+    default_reducer_eval: Path
     """3 epochs, no reducer declared (Inspect's default mean)."""
+    default_reducer_json: Path
     failed: Path
     """A solver raised: status "error"."""
 
@@ -42,6 +43,7 @@ def inspect_logs(tmp_path_factory: pytest.TempPathFactory) -> InspectLogs:
         reducers_no_stderr=make_inspect_log(
             logs, epochs=3, flaky=4, reducers=reducers, with_stderr=False
         ),
+        default_reducer_eval=make_inspect_log(logs, epochs=3, flaky=4),
         default_reducer_json=make_inspect_log(logs, epochs=3, flaky=4, fmt="json"),
         failed=make_inspect_log(logs, fail=True),
     )

@@ -264,6 +264,11 @@ def test_a_directory_is_refused(tmp_path: Path) -> None:
     assert "is a directory" in refused(load_evidence, tmp_path)
 
 
+def test_a_path_through_a_file_is_refused(tmp_path: Path) -> None:
+    parent = write(tmp_path, FINDINGS)
+    assert "cannot be read (Not a directory)" in refused(load_evidence, parent / "child.json")
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_an_unreadable_file_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, FINDINGS)

@@ -16,6 +16,7 @@ from clearance.errors import EvidenceRefused
 from clearance.evidence import load_evidence
 from clearance.framework import EvalRun, Score
 from tests.conftest import InspectLogs
+from tests.inspect_logs import make_inspect_log, make_many_logs
 
 # 10 of 20 right: sample std (ddof=1) / sqrt(n) of ten 1s and ten 0s
 STDERR_HALF = math.sqrt((20 * 0.25 / 19) / 20)
@@ -85,14 +86,19 @@ def test_each_epochs_reducer_is_its_own_score(inspect_logs: InspectLogs) -> None
     assert all(s.stderr is not None and s.stderr > 0 for s in run.scores)
 
 
+@pytest.mark.parametrize("fmt", ["eval", "json"])
 def test_an_undeclared_reducer_over_several_epochs_is_inspects_default_mean(
-    inspect_logs: InspectLogs,
+    inspect_logs: InspectLogs, fmt: str
 ) -> None:
-    header = read_eval_log(str(inspect_logs.default_reducer_json), header_only=True)
+    path = inspect_logs.default_reducer_eval if fmt == "eval" else inspect_logs.default_reducer_json
+    header = read_eval_log(str(path), header_only=True)
     assert header.results is not None
     assert header.results.scores[0].reducer is None  # what Inspect writes
-    score = only(run_of(inspect_logs.default_reducer_json), "mean")
+    run = run_of(path)
+    assert (run.epochs, run.samples) == (3, 20)
+    score = only(run, "mean")
     assert score.value == pytest.approx((10 + 4 / 3) / 20)
+    assert score.stderr == pytest.approx(only(run_of(inspect_logs.reducers), "mean").stderr)
 
 
 def test_one_epoch_without_a_reducer_has_no_reducer(inspect_logs: InspectLogs) -> None:
@@ -116,6 +122,12 @@ def test_a_missing_stderr_is_computed_per_reducer(inspect_logs: InspectLogs) -> 
     logged = {s.reducer: s.stderr for s in run_of(inspect_logs.reducers).scores}
     assert computed == pytest.approx(logged)
     assert len(set(logged.values())) == 3
+
+
+def test_one_sample_has_no_stderr(tmp_path: Path) -> None:
+    """Inspect logs a stderr of 0 for a single sample, which would claim perfect certainty."""
+    (score,) = run_of(make_inspect_log(tmp_path, samples=1, correct=1)).scores
+    assert (score.value, score.stderr) == (1.0, None)
 
 
 def test_a_log_is_read_for_what_it_is_whatever_its_name(
@@ -179,3 +191,11 @@ def test_a_nan_metric_is_refused(inspect_logs: InspectLogs, tmp_path: Path) -> N
     log.results.scores[0].metrics["accuracy"].value = math.nan
     write_eval_log(log, str(tmp_path / "nan.eval"))
     assert "not a finite number" in refusal(tmp_path / "nan.eval")
+
+
+def test_many_logs_are_distinct_real_runs_and_copies(tmp_path: Path) -> None:
+    paths = make_many_logs(tmp_path, 3, samples=4, real_runs=2, processes=1)
+    runs = [run_of(path) for path in paths]
+    assert len({run.digest for run in runs}) == 3
+    assert [run.scores[0].value for run in runs] == [0.0, 0.25, 0.0]
+    assert all(run.samples == 4 for run in runs)

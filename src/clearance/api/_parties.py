@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import insert, select
+from starlette.concurrency import run_in_threadpool
 
 from clearance.api._auth import Caller, Ctx
 from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
@@ -215,12 +216,17 @@ async def upload_evidence(
     if len(raw) > MAX_EVIDENCE_BYTES:
         raise InvalidInput("body: evidence files are limited to 256 MiB")
     safe_name = Path(name).name
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / safe_name
-        path.write_bytes(raw)
-        parsed: Any = (
-            load_safeguards(path) if _declares(raw, SAFEGUARDS_SCHEMA) else load_evidence(path)
-        )
+
+    def parse() -> Any:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / safe_name
+            path.write_bytes(raw)
+            if _declares(raw, SAFEGUARDS_SCHEMA):
+                return load_safeguards(path)
+            return load_evidence(path)
+
+    # in a worker thread: Inspect's reader must not run inside the server's event loop
+    parsed = await run_in_threadpool(parse)
     kind = "safeguards" if isinstance(parsed, SafeguardDeclaration) else parsed.kind
     with ctx.store.transaction() as tx:
         exists = tx.connection.scalar(

@@ -51,10 +51,10 @@ def read_file(path: Path) -> EvidenceFile:
     return EvidenceFile(path=path, data=data, digest=hashlib.sha256(data).hexdigest())
 
 
-def parse_json(file: EvidenceFile) -> Any:
-    """Parse JSON, refusing duplicate keys: which of two values counts would be a guess."""
+def parse_json(file: EvidenceFile, *, unique_keys: bool = True) -> Any:
+    """Parse JSON; with `unique_keys`, refuse a repeated key, as which value counts is a guess."""
     try:
-        return json.loads(file.data, object_pairs_hook=_unique_keys)
+        return json.loads(file.data, object_pairs_hook=_unique_keys if unique_keys else None)
     except _DuplicateKey as error:
         raise file.refuse(f"is ambiguous JSON: the key {error.key!r} appears twice") from None
     except UnicodeDecodeError:

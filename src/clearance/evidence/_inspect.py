@@ -28,6 +28,7 @@ How a log becomes an EvalRun (checked against inspect_ai 0.3.285):
 from __future__ import annotations
 
 import io
+import json
 import math
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -56,9 +57,14 @@ def is_inspect_json_log(document: Any) -> bool:
     )
 
 
-def inspect_run(file: EvidenceFile, fmt: InspectFormat) -> EvalRun:
-    """A finished, successful Inspect log as an EvalRun; anything else is refused."""
-    log = _LogReader(file, fmt)
+def inspect_run(
+    file: EvidenceFile, fmt: InspectFormat, document: dict[str, Any] | None = None
+) -> EvalRun:
+    """A finished, successful Inspect log as an EvalRun; anything else is refused.
+
+    `document` is a .json log's content, already parsed from `file`'s bytes.
+    """
+    log = _LogReader(file, fmt, document)
     header = log.header
     _refuse_unfinished(file, header)
     results = header.results
@@ -89,31 +95,35 @@ def inspect_run(file: EvidenceFile, fmt: InspectFormat) -> EvalRun:
 
 
 class _LogReader:
-    """The log's header, and its samples and reductions only if something needs them."""
+    """The log's header and reductions; its samples only if a stderr has to be computed."""
 
-    def __init__(self, file: EvidenceFile, fmt: InspectFormat) -> None:
+    def __init__(
+        self, file: EvidenceFile, fmt: InspectFormat, document: dict[str, Any] | None
+    ) -> None:
         self.file = file
         self.fmt = fmt
-        self.header = self._read(header_only=True)
+        if document is None:
+            self.header = self._read(file.data, header_only=True)
+        else:
+            # From bytes (not a path), Inspect reads a .json header by validating every sample;
+            # the document already parsed from the same bytes, less its samples, is far cheaper.
+            rest = {key: value for key, value in document.items() if key != "samples"}
+            self.header = self._read(json.dumps(rest).encode(), header_only=False)
         self._full: EvalLog | None = None
 
     @property
     def full(self) -> EvalLog:
         if self._full is None:
-            self._full = self._read(header_only=False)
+            self._full = self._read(self.file.data, header_only=False)
         return self._full
 
     def reductions(self) -> list[EvalSampleReductions]:
-        # .eval headers carry the reductions; .json headers are read without them
-        if self.header.reductions is not None:
-            return list(self.header.reductions)
-        return list(self.full.reductions or [])
+        # both ways of reading the header above keep every reduction the log holds
+        return list(self.header.reductions or [])
 
-    def _read(self, *, header_only: bool) -> EvalLog:
+    def _read(self, data: bytes, *, header_only: bool) -> EvalLog:
         try:
-            return read_eval_log(
-                io.BytesIO(self.file.data), header_only=header_only, format=self.fmt
-            )
+            return read_eval_log(io.BytesIO(data), header_only=header_only, format=self.fmt)
         # Inspect raises whatever its zip, JSON and pydantic layers raise; all mean "unreadable"
         except Exception as error:
             raise self.file.refuse(

@@ -31,6 +31,11 @@ def load_evidence(path: Path) -> EvalRun | FindingsReport:
 
 
 def _from_json(file: EvidenceFile) -> EvalRun | FindingsReport:
+    # Inspect logs run to megabytes, and Inspect parses them itself (last repeated key wins, as
+    # here); checking keys for repeats would triple the cost, so only the small formats get it.
+    document = parse_json(file, unique_keys=False)
+    if is_inspect_json_log(document):
+        return inspect_run(file, "json", document)
     document = parse_json(file)
     if not isinstance(document, dict):
         raise file.refuse(f"is JSON but not an evidence file (a {type(document).__name__})")
@@ -41,8 +46,6 @@ def _from_json(file: EvidenceFile) -> EvalRun | FindingsReport:
         raise file.refuse("is a safeguards declaration: give it as the safeguards, not evidence")
     if schema is not None:
         raise file.refuse(f"has schema {schema!r}, which clearance does not read")
-    if is_inspect_json_log(document):
-        return inspect_run(file, "json")
     if is_lm_eval_results(document):
         return lm_eval_run(file, document)
     raise file.refuse(
