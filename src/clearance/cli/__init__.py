@@ -9,6 +9,8 @@ import typer
 from clearance.cli._assess import assess_command
 from clearance.cli._examples import examples_command
 from clearance.cli._framework import framework_app
+from clearance.cli._gateway import fake_upstream_command, gateway_command
+from clearance.cli._log import bundle_command, consistency_command, key_app, verify_command
 from clearance.cli._server import init_command, serve_command
 from clearance.errors import ClearanceError
 
@@ -24,6 +26,12 @@ app.command("examples")(examples_command)
 app.add_typer(framework_app, name="framework")
 app.command("init")(init_command)
 app.command("serve")(serve_command)
+app.command("gateway")(gateway_command)
+app.command("fake-upstream")(fake_upstream_command)
+app.command("bundle")(bundle_command)
+app.command("verify")(verify_command)
+app.command("consistency")(consistency_command)
+app.add_typer(key_app, name="key")
 
 
 def main() -> None:

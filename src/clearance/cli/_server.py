@@ -65,10 +65,11 @@ def serve_command(
     import uvicorn
 
     from clearance.server import app_for, open_data_dir
+    from clearance.server._gateway import gateway_first
 
     folder = open_data_dir(data_dir, database_url)
     app = app_for(folder)
     typer.echo(
         f"clearance register on http://{host}:{port}/ (API: /api/v1, OpenAPI: /openapi.json)"
     )
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(gateway_first(app), host=host, port=port, log_level="info")

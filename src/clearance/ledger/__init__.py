@@ -1,12 +1,24 @@
 """The transparency log: Merkle tree, tiles, signed checkpoints, proofs and signed statements.
 
 Standards spoken: RFC 6962 hashing and proofs; C2SP tlog-tiles layout, signed-note (Ed25519),
-tlog-checkpoint and tlog-proof; DSSE envelopes holding in-toto Statement v1; RFC 8785 leaves.
+tlog-checkpoint and tlog-proof; DSSE envelopes holding in-toto Statement v1; RFC 8785 leaves;
+offline bundles (a statement with its proof) and consistency files.
 
 Pure: no files, network, database or wall clock. Storage comes in as a `TileStore`; times come
 in as arguments.
 """
 
+from clearance.ledger._bundle import (
+    BUNDLE_FORMAT,
+    CONSISTENCY_FORMAT,
+    Bundle,
+    ConsistencyProof,
+    VerifiedBundle,
+    check_newer,
+    follow_rotations,
+    make_consistency,
+    verify_bundle,
+)
 from clearance.ledger._checkpoint import (
     Checkpoint,
     open_checkpoint,
@@ -82,14 +94,18 @@ from clearance.ledger._tiles import (
 )
 
 __all__ = [
+    "BUNDLE_FORMAT",
+    "CONSISTENCY_FORMAT",
     "EMPTY_ROOT",
     "IN_TOTO_PAYLOAD_TYPE",
     "KEY_ROTATION_PREDICATE",
     "PROOF_HEADER",
     "STATEMENT_TYPE",
     "TILE_WIDTH",
+    "Bundle",
     "BundleKey",
     "Checkpoint",
+    "ConsistencyProof",
     "Envelope",
     "EnvelopeSignature",
     "KeyRotation",
@@ -107,17 +123,21 @@ __all__ = [
     "TlogProof",
     "TreeState",
     "VerificationFailed",
+    "VerifiedBundle",
     "VerifiedEntry",
     "VerifierKey",
     "add_signatures",
     "append_entries",
     "build_leaf",
+    "check_newer",
     "consistency_proof",
     "decode_entry_bundle",
     "dsse_keyid",
+    "follow_rotations",
     "inclusion_proof",
     "key_id",
     "leaf_hash",
+    "make_consistency",
     "make_tlog_proof",
     "merkle_root",
     "node_hash",
@@ -139,6 +159,7 @@ __all__ = [
     "sign_note",
     "sign_statement",
     "tree_root",
+    "verify_bundle",
     "verify_consistency",
     "verify_entry_proof",
     "verify_envelope",

@@ -9,15 +9,22 @@ from clearance.server._datadir import (
     init_data_dir,
     open_data_dir,
 )
+from clearance.server._keys import Rotation, rotate_authority_key
+from clearance.server._log_routes import find_log, log_router, make_bundle
 
 __all__ = [
     "ADMIN_KEY",
     "AUTHORITY_KEY",
     "AUTHORITY_VKEY",
     "DataDir",
+    "Rotation",
     "app_for",
     "build_app",
+    "find_log",
     "init_data_dir",
+    "log_router",
+    "make_bundle",
     "open_data_dir",
+    "rotate_authority_key",
     "run_clock",
 ]

@@ -11,7 +11,10 @@ from fastapi import FastAPI
 
 from clearance.api import Clock, Context, create_app, system_clock
 from clearance.server._datadir import DataDir
+from clearance.server._gateway import GatewaySettings, gateway_settings, install_gateway
+from clearance.server._log_routes import find_log, log_router, run_checkpoints
 from clearance.store import Store, run_due
+from clearance.web import mount_web
 
 log = logging.getLogger("clearance.server")
 
@@ -31,9 +34,16 @@ async def run_clock(context: Context, interval: float) -> None:
 
 
 def build_app(
-    store: Store, *, clock: Clock = system_clock, clock_interval: float | None = 1.0
+    store: Store,
+    *,
+    clock: Clock = system_clock,
+    clock_interval: float | None = 1.0,
+    gateway: GatewaySettings | None = None,
 ) -> FastAPI:
-    """The register's app on a store; the clock runs in the background unless interval is None."""
+    """The register's app on a store; the clock runs in the background unless interval is None.
+
+    With `gateway` settings, the OpenAI-compatible gateway is mounted at /v1 as well.
+    """
     context = Context(store, clock)
 
     @contextlib.asynccontextmanager
@@ -43,17 +53,34 @@ def build_app(
             if clock_interval is not None
             else None
         )
-        try:
-            yield
-        finally:
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        signer = (
+            asyncio.create_task(run_checkpoints(store, transparency, clock))
+            if transparency is not None and transparency.checkpoint_interval > 0
+            else None
+        )
+        async with contextlib.AsyncExitStack() as stack:
+            if gateway_running is not None:
+                await stack.enter_async_context(gateway_running())
+            try:
+                yield
+            finally:
+                for running in (task, signer):
+                    if running is not None:
+                        running.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await running
 
-    return create_app(context, lifespan=lifespan)
+    transparency = find_log(store)
+    app = create_app(context, lifespan=lifespan)
+    if transparency is not None:
+        app.include_router(log_router(store, transparency))
+    gateway_running = install_gateway(app, context, gateway) if gateway is not None else None
+    mount_web(app)
+    return app
 
 
 def app_for(data_dir: DataDir, *, clock_interval: float | None = 1.0) -> FastAPI:
     """The app for an initialized data folder."""
-    return build_app(data_dir.open_store(), clock_interval=clock_interval)
+    return build_app(
+        data_dir.open_store(), clock_interval=clock_interval, gateway=gateway_settings(data_dir)
+    )

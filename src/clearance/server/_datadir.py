@@ -5,21 +5,48 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from clearance.api import publish_framework
 from clearance.errors import InvalidInput
 from clearance.examples import example_path
+from clearance.framework import parse_framework
 from clearance.ledger import SigningKey
 from clearance.register import Organization, Principal, create_organization, create_principal
-from clearance.store import Store, make_engine, migrate, new_api_key, sqlite_url
+from clearance.store import (
+    Store,
+    TransparencyLog,
+    make_engine,
+    migrate,
+    new_api_key,
+    sqlite_url,
+)
 
 SETTINGS = "clearance.json"
 AUTHORITY_KEY = "authority.key"
 AUTHORITY_VKEY = "authority.vkey"
 ADMIN_KEY = "admin.key"
+
+
+class KeyFile:
+    """The authority key file, re-read when it changes (after `clearance key rotate`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._seen: tuple[int, int, int] | None = None
+        self._key: SigningKey | None = None
+
+    def __call__(self) -> SigningKey:
+        stat = self.path.stat()
+        seen = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if self._key is None or seen != self._seen:
+            self._key = SigningKey.parse(self.path.read_text().strip())
+            self._seen = seen
+        return self._key
 
 
 @dataclass(frozen=True)
@@ -29,17 +56,27 @@ class DataDir:
     path: Path
     database_url: str
     origin: str
+    checkpoint_interval: float = 0.0
+    """Seconds between signed checkpoints; 0 signs one in every transaction that appends."""
 
     @property
     def signing_key(self) -> SigningKey:
         """The authority's Ed25519 signing key (readable by the owner only)."""
         return SigningKey.parse((self.path / AUTHORITY_KEY).read_text().strip())
 
+    def transparency_log(self) -> TransparencyLog:
+        """The register's log, signing with the authority key as it stands on disk."""
+        return TransparencyLog(
+            self.origin,
+            KeyFile(self.path / AUTHORITY_KEY),
+            checkpoint_interval=self.checkpoint_interval,
+        )
+
     def open_store(self) -> Store:
-        """The store on this folder's database, migrated to the newest schema."""
+        """The store on this folder's database, migrated, with the log writing every change."""
         engine = make_engine(self.database_url)
         migrate(engine)
-        return Store(engine)
+        return Store(engine, [self.transparency_log()])
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -56,11 +93,51 @@ def init_data_dir(
     authority_name: str = "Release Authority",
     jurisdiction: str = "US",
     origin: str | None = None,
+    checkpoint_interval: float = 0.0,
     now: dt.datetime,
 ) -> tuple[DataDir, str]:
-    """Create a data folder; returns it and the first administrator's API key."""
+    """Create a data folder; returns it and the first administrator's API key.
+
+    Everything that can be checked is checked before anything is written, and a failure part
+    way removes the folder it created, so a failed init leaves nothing half-made.
+    """
     if (path / SETTINGS).exists():
         raise InvalidInput(f"{path}: already initialized (found {SETTINGS}); use a new folder")
+    text = framework_text if framework_text is not None else example_path().read_text()
+    parse_framework(text, "framework")
+    if not re.fullmatch(r"[A-Z]{2}", jurisdiction):
+        raise InvalidInput(f"jurisdiction: {jurisdiction!r} is not a two-letter country code")
+    if not authority_name.strip():
+        raise InvalidInput("authority: the authority needs a name")
+    created = not path.exists()
+    try:
+        return _create(
+            path,
+            database_url=database_url,
+            framework_text=text,
+            authority_name=authority_name,
+            jurisdiction=jurisdiction,
+            origin=origin,
+            checkpoint_interval=checkpoint_interval,
+            now=now,
+        )
+    except BaseException:
+        if created:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+def _create(
+    path: Path,
+    *,
+    database_url: str | None,
+    framework_text: str,
+    authority_name: str,
+    jurisdiction: str,
+    origin: str | None,
+    checkpoint_interval: float,
+    now: dt.datetime,
+) -> tuple[DataDir, str]:
     path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
     url = database_url or sqlite_url(path)
@@ -68,8 +145,9 @@ def init_data_dir(
     key = SigningKey.generate(origin)
     engine = make_engine(url)
     migrate(engine)
-    store = Store(engine)
-    text = framework_text if framework_text is not None else example_path().read_text()
+    # The set-up acts are the log's first entries, signed with the key about to be written.
+    store = Store(engine, [TransparencyLog(origin, lambda: key)])
+    text = framework_text
     with store.transaction() as tx:
         if tx.count(Organization) > 0:
             raise InvalidInput(
@@ -98,9 +176,14 @@ def init_data_dir(
     _write_private(path / AUTHORITY_KEY, key.skey + "\n")
     (path / AUTHORITY_VKEY).write_text(key.vkey + "\n")
     _write_private(path / ADMIN_KEY, api_key + "\n")
-    settings = {"database_url": database_url, "origin": origin, "created_at": now.isoformat()}
+    settings = {
+        "database_url": database_url,
+        "origin": origin,
+        "checkpoint_interval": checkpoint_interval,
+        "created_at": now.isoformat(),
+    }
     (path / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
-    return DataDir(path, url, origin), api_key
+    return DataDir(path, url, origin, checkpoint_interval), api_key
 
 
 def open_data_dir(path: Path, database_url: str | None = None) -> DataDir:
@@ -112,4 +195,7 @@ def open_data_dir(path: Path, database_url: str | None = None) -> DataDir:
         )
     settings = json.loads(settings_path.read_text())
     url = database_url or settings.get("database_url") or sqlite_url(path)
-    return DataDir(path, url, settings["origin"])
+    interval = float(settings.get("checkpoint_interval", 0))
+    if interval < 0:
+        raise InvalidInput(f"{settings_path}: checkpoint_interval must be 0 or more seconds")
+    return DataDir(path, url, settings["origin"], interval)

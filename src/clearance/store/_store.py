@@ -100,6 +100,12 @@ class Transaction:
             raise NotFound(f"no {NOUNS[kind]} with id {record_id!r}")
         return found
 
+    def body(self, kind: type[Record], column: str, value: str) -> dict[str, Any] | None:
+        """A record's stored JSON by one indexed column, unparsed (the fast path for reads)."""
+        table = TABLES[kind]
+        found = self.connection.scalar(select(table.c.body).where(table.c[column] == value))
+        return dict(found) if found is not None else None
+
     def find_one(self, kind: type[R], **where: Any) -> R | None:
         """The one record matching the indexed columns, or None."""
         rows = self.find(kind, limit=1, **where)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -168,3 +169,75 @@ evidence = Table(
     Column("parsed", JSON, nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
 )
+
+log_state = Table(
+    "log_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=False),
+)
+"""One row (id 1): the log's size and right-edge subtree hashes; writers lock it to append."""
+
+log_tiles = Table(
+    "log_tiles",
+    metadata,
+    Column("level", SmallInteger, primary_key=True, autoincrement=False),
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("width", SmallInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""The widest version of each Merkle tile; narrower (older partial) versions are its prefixes."""
+
+log_entry_bundles = Table(
+    "log_entry_bundles",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("width", SmallInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+)
+"""The widest version of each entry bundle (the leaves themselves, length-prefixed)."""
+
+log_checkpoints = Table(
+    "log_checkpoints",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("tree_size", BigInteger, nullable=False),
+    Column("root_hash", LargeBinary, nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", DateTime(timezone=True), nullable=False),
+)
+"""Every signed checkpoint, oldest first: the newest is served, the others show consistency."""
+Index("ix_log_checkpoints_tree_size", log_checkpoints.c.tree_size)
+
+statements = Table(
+    "statements",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(64), nullable=False),
+    Column("envelope", LargeBinary, nullable=False),
+    Column("envelope_sha256", String(64), nullable=False),
+    Column("subject", String(64), nullable=False),
+    Column("subject_name", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""Each log entry's DSSE envelope, by log index, exactly as its leaf's SHA-256 names it."""
+Index("ix_statements_subject", statements.c.subject)
+Index("ix_statements_kind", statements.c.kind)
+
+usage = Table(
+    "usage",
+    metadata,
+    Column("model", String(128), primary_key=True),
+    Column("organization_id", String(64), primary_key=True),
+    Column("grant_id", String(64), primary_key=True),
+    Column("calls", BigInteger, nullable=False),
+    Column("failures", BigInteger, nullable=False),
+    Column("prompt_tokens", BigInteger, nullable=False),
+    Column("completion_tokens", BigInteger, nullable=False),
+    Column("refusals", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""Gateway usage totals per model, organization and grant ("-": none): counts, never content."""

@@ -1,0 +1,190 @@
+"""`clearance bundle`, `verify`, `consistency` and `key rotate`: the log, checked offline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from clearance.cli._files import read_text
+from clearance.errors import ClearanceError, InvalidInput, NotFound
+from clearance.ledger import (
+    Bundle,
+    ConsistencyProof,
+    MalformedData,
+    VerifierKey,
+    make_consistency,
+    parse_checkpoint,
+    verify_bundle,
+)
+
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Read the log from this register's folder.")
+]
+UrlOption = Annotated[
+    str | None, typer.Option("--url", help="Read the log from a running register at this URL.")
+]
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="File to write.")]
+
+key_app = typer.Typer(help="The authority's signing key.", no_args_is_help=True)
+
+
+class Unavailable(ClearanceError):
+    """A register URL that could not be read."""
+
+    exit_code = 1
+
+
+def _fetch(url: str, path: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url.rstrip("/") + path, timeout=30) as response:
+            return bytes(response.read())
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:300]
+        raise Unavailable(f"{url}{path}: HTTP {exc.code}: {detail}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise Unavailable(f"{url}{path}: cannot be reached: {exc}") from None
+
+
+def _source(data_dir: Path | None, url: str | None) -> None:
+    if (data_dir is None) == (url is None):
+        raise InvalidInput("give either --data-dir or --url")
+
+
+def bundle_command(
+    entry_index: Annotated[int, typer.Argument(help="The log index of the statement.", min=0)],
+    output: OutputOption,
+    data_dir: DataDirOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Write an offline bundle: the statement's envelope, its tlog proof and the checkpoint."""
+    _source(data_dir, url)
+    if url is not None:
+        data = _fetch(url, f"/log/bundle/{entry_index}")
+        Bundle.from_json(data)
+    else:
+        assert data_dir is not None
+        data = _local_bundle(data_dir, entry_index).to_json()
+    output.write_bytes(data)
+    typer.echo(f"wrote the bundle of entry {entry_index} to {output}")
+
+
+def _local_bundle(data_dir: Path, index: int) -> Bundle:
+    from clearance.server import make_bundle, open_data_dir
+
+    folder = open_data_dir(data_dir)
+    store = folder.open_store()
+    try:
+        # A checkpoint may lag the entry when checkpoints are signed on an interval; holding
+        # the key here, sign one now rather than refuse.
+        with store.transaction() as tx:
+            folder.transparency_log().checkpoint(tx.connection, dt.datetime.now(dt.UTC))
+        return make_bundle(store, index)
+    finally:
+        store.engine.dispose()
+
+
+def consistency_command(
+    old_size: Annotated[int, typer.Argument(help="The tree size of the earlier checkpoint.")],
+    output: OutputOption,
+    data_dir: DataDirOption = None,
+    url: UrlOption = None,
+) -> None:
+    """Write a consistency file: the latest checkpoint and the proof it extends OLD_SIZE."""
+    _source(data_dir, url)
+    if url is not None:
+        data = _fetch(url, f"/log/proof/consistency?old={old_size}")
+        ConsistencyProof.from_json(data)
+    else:
+        assert data_dir is not None
+        data = _local_consistency(data_dir, old_size).to_json()
+    output.write_bytes(data)
+    typer.echo(f"wrote the consistency proof from size {old_size} to {output}")
+
+
+def _local_consistency(data_dir: Path, old_size: int) -> ConsistencyProof:
+    from clearance.server import open_data_dir
+    from clearance.store import SqlTileStore, latest_checkpoint
+
+    folder = open_data_dir(data_dir)
+    store = folder.open_store()
+    try:
+        with store.read() as tx:
+            note = latest_checkpoint(tx.connection)
+            if note is None:
+                raise NotFound("the log has no signed checkpoint yet")
+            if old_size > parse_checkpoint(note).size:
+                raise InvalidInput(f"{old_size} is beyond the latest checkpoint's tree size")
+            return make_consistency(SqlTileStore(tx.connection), old_size, note)
+    finally:
+        store.engine.dispose()
+
+
+def _keys(values: list[str]) -> list[VerifierKey]:
+    keys = []
+    for value in values:
+        text = read_text(Path(value)) if Path(value).is_file() else value
+        for line in text.splitlines():
+            if line.strip():
+                try:
+                    keys.append(VerifierKey.parse(line))
+                except MalformedData as exc:
+                    raise InvalidInput(f"--key {value}: {exc.message}") from None
+    return keys
+
+
+def verify_command(
+    file: Annotated[Path, typer.Argument(help="A bundle written by `clearance bundle`.")],
+    key: Annotated[
+        list[str],
+        typer.Option(
+            "--key", help="The log's vkey, or a file holding vkeys one per line (repeatable)."
+        ),
+    ],
+    newer_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--newer-checkpoint",
+            help="A consistency file (`clearance consistency`), or a checkpoint of the same size.",
+        ),
+    ] = None,
+) -> None:
+    """Check a bundle offline: the signature, the inclusion, and consistency with a later head."""
+    trusted = _keys(key)
+    newer: ConsistencyProof | str | None = None
+    if newer_checkpoint is not None:
+        text = read_text(newer_checkpoint)
+        newer = ConsistencyProof.from_json(text) if text.lstrip().startswith("{") else text
+    verified = verify_bundle(read_text(file).encode(), trusted, newer=newer)
+    subject = verified.statement.subjects[0]
+    typer.echo(
+        f"verified: entry {verified.index} ({verified.leaf.kind}) about {subject.name} "
+        f"sha256:{subject.sha256}"
+    )
+    typer.echo(f"  predicate: {verified.statement.predicate_type}")
+    typer.echo(f"  in log {verified.checkpoint.origin} of {verified.checkpoint.size} entries")
+    if verified.newer is not None:
+        typer.echo(f"  consistent with its checkpoint of {verified.newer.size} entries")
+
+
+@key_app.command("rotate")
+def rotate_command(
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="The register's folder.")],
+    reason: Annotated[str, typer.Option(help="Why the key changes (logged).")] = "",
+) -> None:
+    """Replace the authority key; the rotation is logged, signed by the old key."""
+    from clearance.server import open_data_dir, rotate_authority_key
+
+    rotation = rotate_authority_key(open_data_dir(data_dir), dt.datetime.now(dt.UTC), reason)
+    at = (
+        "finished an interrupted rotation"
+        if rotation.index is None
+        else f"log entry {rotation.index}"
+    )
+    typer.echo(f"rotated the authority key ({at})")
+    typer.echo(f"  old: {rotation.old.vkey}")
+    typer.echo(f"  new: {rotation.new.vkey}")

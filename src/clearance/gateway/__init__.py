@@ -1,0 +1,37 @@
+"""The enforcement gateway: an OpenAI-compatible proxy that decides every call.
+
+API key to organization, Cedar over the signed snapshot of the register, rate limits per grant,
+then forward to the model's upstream, or refuse in OpenAI's error shape with a stable code.
+Metering counts calls, tokens and refusals; it never keeps content.
+"""
+
+from clearance.gateway._app import GatewayServer, metrics_registry
+from clearance.gateway._errors import error_json
+from clearance.gateway._follow import CHANNEL, SNAPSHOT_PATH, USAGE_PATH, Follower
+from clearance.gateway._limits import Limiter, LocalLimiter, RedisLimiter
+from clearance.gateway._metering import NO_GRANT, Meter, MeterCollector, UsageRow
+from clearance.gateway._proxy import DEFAULT_MAX_BODY, Gateway, SnapshotRefused
+from clearance.gateway._upstreams import UPSTREAMS_FILE, Upstream, Upstreams
+
+__all__ = [
+    "CHANNEL",
+    "DEFAULT_MAX_BODY",
+    "NO_GRANT",
+    "SNAPSHOT_PATH",
+    "UPSTREAMS_FILE",
+    "USAGE_PATH",
+    "Follower",
+    "Gateway",
+    "GatewayServer",
+    "Limiter",
+    "LocalLimiter",
+    "Meter",
+    "MeterCollector",
+    "RedisLimiter",
+    "SnapshotRefused",
+    "Upstream",
+    "Upstreams",
+    "UsageRow",
+    "error_json",
+    "metrics_registry",
+]

@@ -1,0 +1,146 @@
+"""A replica follows the register: it fetches the signed snapshot, and reports usage totals.
+
+Polling with an ETag is the floor (every `interval` seconds, 304 when nothing changed); with
+Redis, the register also publishes each new version on a channel and the replica fetches at
+once. When the register cannot be reached the replica keeps its last snapshot, which refuses
+every call once it expires: fail closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+import aiohttp
+
+from clearance.gateway._proxy import Gateway, SnapshotRefused
+
+log = logging.getLogger("clearance.gateway")
+
+SNAPSHOT_PATH = "/api/v1/snapshot"
+USAGE_PATH = "/api/v1/usage"
+CHANNEL = "clearance:snapshot"
+
+
+class Follower:
+    """Keeps a gateway's snapshot current from a register over HTTP (and Redis, if given)."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        register_url: str,
+        token: str,
+        *,
+        interval: float = 0.5,
+        usage_interval: float = 5.0,
+        redis_url: str | None = None,
+    ) -> None:
+        self.gateway = gateway
+        self.register_url = register_url.rstrip("/")
+        self.headers = {"Authorization": f"Bearer {token}"}
+        self.interval = interval
+        self.usage_interval = usage_interval
+        self.redis_url = redis_url
+        self._etag = ""
+        self._wake = asyncio.Event()
+        self._reachable: bool | None = None
+
+    async def fetch(self, session: aiohttp.ClientSession) -> bool:
+        """Fetch the snapshot once; True when a new one was installed."""
+        headers = dict(self.headers)
+        if self._etag:
+            headers["If-None-Match"] = self._etag
+        async with session.get(self.register_url + SNAPSHOT_PATH, headers=headers) as response:
+            if response.status == 304:
+                return False
+            if response.status != 200:
+                raise RuntimeError(f"the register answered {response.status}")
+            body = await response.read()
+            etag = response.headers.get("ETag", "")
+        installed = self.gateway.install(body)
+        self._etag = etag
+        return installed
+
+    async def run(self) -> None:
+        """Follow until cancelled."""
+        timeout = aiohttp.ClientTimeout(total=max(2.0, self.interval * 4))
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            tasks = [asyncio.create_task(self._report(session))]
+            if self.redis_url:
+                tasks.append(asyncio.create_task(self._listen()))
+            try:
+                while True:
+                    try:
+                        if await self.fetch(session):
+                            snapshot = self.gateway.snapshot
+                            assert snapshot is not None
+                            log.info("snapshot %s installed", snapshot.version)
+                        self._mark(True)
+                    except SnapshotRefused as exc:
+                        log.error("%s", exc)
+                    except Exception as exc:
+                        self._mark(False, exc)
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.interval)
+                    self._wake.clear()
+            finally:
+                for task in tasks:
+                    task.cancel()
+                for task in tasks:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+
+    def _mark(self, reachable: bool, exc: Exception | None = None) -> None:
+        if reachable != self._reachable:
+            if reachable:
+                log.info("the register at %s is reachable", self.register_url)
+            else:
+                log.warning(
+                    "the register at %s is unreachable (%s); serving the last snapshot until "
+                    "it expires",
+                    self.register_url,
+                    type(exc).__name__ if exc else "?",
+                )
+        self._reachable = reachable
+
+    async def _report(self, session: aiohttp.ClientSession) -> None:
+        while True:
+            await asyncio.sleep(self.usage_interval)
+            await self.report(session)
+
+    async def report(self, session: aiohttp.ClientSession) -> None:
+        """Send the usage totals since the last report; keep them for later if it fails."""
+        rows = self.gateway.meter.drain()
+        if not rows:
+            return
+        payload: dict[str, Any] = {"rows": [r.to_json() for r in rows]}
+        try:
+            async with session.post(
+                self.register_url + USAGE_PATH,
+                data=json.dumps(payload),
+                headers={**self.headers, "Content-Type": "application/json"},
+            ) as response:
+                if response.status >= 300:
+                    raise RuntimeError(f"the register answered {response.status}")
+        except Exception:
+            self.gateway.meter.restore(rows)
+
+    async def _listen(self) -> None:
+        import redis.asyncio as aioredis
+
+        while True:
+            try:
+                client = aioredis.from_url(self.redis_url or "")
+                async with client.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            self._wake.set()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("redis subscription failed (%s); polling only", exc)
+                await asyncio.sleep(self.interval * 4)

@@ -1,0 +1,306 @@
+"""The policy snapshot: what the gateway needs to decide, compiled from the register's records.
+
+A snapshot is plain data with a monotonic version and a SHA-256 content digest; the register signs
+its JSON form (a DSSE envelope) and gateways swap it in whole. It carries no names of people, no
+prompts, and for each API key only its id, holder and the SHA-256 of its secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import rfc8785
+
+from clearance.errors import InvalidInput
+from clearance.framework import Framework, TierId, most_closed
+from clearance.register import Grant, ModelConfig, ModelStatus, Organization, Principal
+
+SCHEMA = "clearance/snapshot/v1"
+PAYLOAD_TYPE = "application/vnd.clearance.snapshot+json"
+
+
+@dataclass(frozen=True, slots=True)
+class OrgEntry:
+    """An organization as the gateway sees it: kind, country and jurisdiction group."""
+
+    id: str
+    kind: str
+    country: str
+    group: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    """An API key's id, holder and secret digest (never the key itself)."""
+
+    key_id: str
+    principal_id: str
+    organization_id: str
+    secret_sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEntry:
+    """A model's status at compile time, under the name callers use."""
+
+    id: str
+    name: str
+    organization_id: str
+    status: str
+    tier: TierId | None
+    jurisdictions: frozenset[str]
+    """Jurisdiction group ids the standing decision permits."""
+    channels: frozenset[str]
+    restricted_organizations: frozenset[str] = frozenset()
+    restricted_countries: frozenset[str] = frozenset()
+    restricted_channels: frozenset[str] = frozenset()
+    restricted_tiers: tuple[TierId, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GrantEntry:
+    """A grant's scope, limits and expiry (epoch seconds; None: no expiry)."""
+
+    id: str
+    organization_id: str
+    model_id: str
+    state: str
+    channels: frozenset[str] = frozenset()
+    use_cases: frozenset[str] = frozenset()
+    countries: frozenset[str] = frozenset()
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    retain_content: bool = False
+    expires_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a decision reads, with its version, digest and validity window."""
+
+    version: int
+    digest: str
+    issued_at: float
+    expires_at: float
+    organizations: Mapping[str, OrgEntry]
+    keys: Mapping[str, KeyEntry]
+    models: Mapping[str, ModelEntry]
+    grants: Mapping[tuple[str, str], tuple[GrantEntry, ...]] = field(default_factory=dict)
+    """(organization id, model id) to that organization's grants for the model."""
+    content: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def to_json(self) -> dict[str, Any]:
+        """The snapshot as JSON data: the payload the register signs."""
+        return {
+            "schema": SCHEMA,
+            "version": self.version,
+            "digest": self.digest,
+            "issued_at": _iso(self.issued_at),
+            "expires_at": _iso(self.expires_at),
+            "content": dict(self.content),
+        }
+
+    def payload(self) -> bytes:
+        """RFC 8785 canonical bytes of `to_json()`."""
+        return bytes(rfc8785.dumps(self.to_json()))
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat()
+
+
+def _epoch(value: dt.datetime | str | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value.timestamp()
+
+
+def content_digest(content: Mapping[str, Any]) -> str:
+    """SHA-256 of the canonical JSON of a snapshot's content."""
+    return hashlib.sha256(rfc8785.dumps(dict(content))).hexdigest()
+
+
+def compile_content(
+    *,
+    framework: Framework,
+    organizations: Iterable[Organization],
+    principals: Iterable[tuple[Principal, str, str]],
+    models: Iterable[ModelConfig],
+    statuses: Iterable[ModelStatus],
+    grants: Iterable[Grant],
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The snapshot's content from register records; `principals` are (principal, key id, hash).
+
+    Statuses come as stored; a decision whose validity ended by `now` counts as lapsed here even
+    before the register's clock has written that down. Revoked grants are left out.
+    """
+    by_id = {m.id: m for m in models}
+    content_models: dict[str, Any] = {}
+    for status in sorted(statuses, key=lambda s: s.name):
+        model = by_id.get(status.model_id)
+        if model is None:
+            continue
+        name, tier = status.status, status.tier
+        if name == "approved" and status.valid_until is not None and status.valid_until <= now:
+            name, tier = "lapsed", None
+        scope = status.restricted_to
+        content_models[model.name] = {
+            "id": model.id,
+            "organization": model.organization_id,
+            "status": name,
+            "tier": tier,
+            "jurisdictions": sorted(status.jurisdictions),
+            "channels": sorted(model.channels),
+            "restricted_to": None
+            if scope is None
+            else {
+                "organizations": sorted(scope.organizations),
+                "jurisdictions": sorted(scope.jurisdictions),
+                "channels": sorted(scope.channels),
+                "tiers": list(scope.tiers),
+            },
+        }
+    orgs: dict[str, Any] = {}
+    for org in sorted(organizations, key=lambda o: o.id):
+        group = framework.group_of(org.jurisdiction)
+        orgs[org.id] = {
+            "kind": org.kind,
+            "country": org.jurisdiction,
+            "group": group.id if group else None,
+        }
+    keys = {
+        key_id: {"principal": p.id, "organization": p.organization_id, "secret_sha256": digest}
+        for p, key_id, digest in sorted(principals, key=lambda item: item[1])
+    }
+    content_grants = [
+        {
+            "id": g.id,
+            "organization": g.organization_id,
+            "model": g.model_id,
+            "state": g.state,
+            "channels": sorted(g.channels),
+            "use_cases": sorted(g.use_cases),
+            "jurisdictions": sorted(g.jurisdictions),
+            "requests_per_minute": g.limits.requests_per_minute,
+            "tokens_per_minute": g.limits.tokens_per_minute,
+            "retain_content": g.limits.retain_content,
+            "expires_at": g.expires_at.isoformat() if g.expires_at else None,
+        }
+        for g in sorted(grants, key=lambda g: g.id)
+        if g.state != "revoked"
+    ]
+    return {"organizations": orgs, "keys": keys, "models": content_models, "grants": content_grants}
+
+
+def build_snapshot(
+    content: Mapping[str, Any], *, version: int, issued_at: dt.datetime, expires_at: dt.datetime
+) -> Snapshot:
+    """A snapshot over compiled content, valid from `issued_at` until `expires_at`."""
+    return _from_content(
+        dict(content),
+        version=version,
+        digest=content_digest(content),
+        issued_at=issued_at.timestamp(),
+        expires_at=expires_at.timestamp(),
+    )
+
+
+def parse_snapshot(data: Mapping[str, Any]) -> Snapshot:
+    """A snapshot from its JSON form; InvalidInput when it is malformed or its digest is wrong."""
+    try:
+        if data.get("schema") != SCHEMA:
+            raise InvalidInput(f"snapshot: schema is not {SCHEMA}")
+        content = data["content"]
+        digest = str(data["digest"])
+        if content_digest(content) != digest:
+            raise InvalidInput("snapshot: the content does not match its digest")
+        issued = _epoch(str(data["issued_at"]))
+        expires = _epoch(str(data["expires_at"]))
+        assert issued is not None and expires is not None
+        return _from_content(
+            content,
+            version=int(data["version"]),
+            digest=digest,
+            issued_at=issued,
+            expires_at=expires,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InvalidInput(f"snapshot: malformed ({exc!r})") from None
+
+
+def _from_content(
+    content: dict[str, Any], *, version: int, digest: str, issued_at: float, expires_at: float
+) -> Snapshot:
+    organizations = {
+        org_id: OrgEntry(org_id, o["kind"], o["country"], o["group"])
+        for org_id, o in content["organizations"].items()
+    }
+    keys = {
+        key_id: KeyEntry(key_id, k["principal"], k["organization"], k["secret_sha256"])
+        for key_id, k in content["keys"].items()
+    }
+    models: dict[str, ModelEntry] = {}
+    for name, m in content["models"].items():
+        scope = m["restricted_to"] or {}
+        models[name] = ModelEntry(
+            id=m["id"],
+            name=name,
+            organization_id=m["organization"],
+            status=m["status"],
+            tier=m["tier"],
+            jurisdictions=frozenset(m["jurisdictions"]),
+            channels=frozenset(m["channels"]),
+            restricted_organizations=frozenset(scope.get("organizations", ())),
+            restricted_countries=frozenset(scope.get("jurisdictions", ())),
+            restricted_channels=frozenset(scope.get("channels", ())),
+            restricted_tiers=tuple(scope.get("tiers", ())),
+        )
+    grants: dict[tuple[str, str], list[GrantEntry]] = {}
+    for g in content["grants"]:
+        entry = GrantEntry(
+            id=g["id"],
+            organization_id=g["organization"],
+            model_id=g["model"],
+            state=g["state"],
+            channels=frozenset(g["channels"]),
+            use_cases=frozenset(g["use_cases"]),
+            countries=frozenset(g["jurisdictions"]),
+            requests_per_minute=g["requests_per_minute"],
+            tokens_per_minute=g["tokens_per_minute"],
+            retain_content=bool(g["retain_content"]),
+            expires_at=_epoch(g["expires_at"]),
+        )
+        grants.setdefault((entry.organization_id, entry.model_id), []).append(entry)
+    return Snapshot(
+        version=version,
+        digest=digest,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        organizations=organizations,
+        keys=keys,
+        models=models,
+        grants={k: tuple(v) for k, v in grants.items()},
+        content=content,
+    )
+
+
+def effective_tier(model: ModelEntry) -> TierId | None:
+    """The tier a call is judged under: the decision's, capped by a restriction's tiers.
+
+    A restriction on a model with no standing approval still lets the organizations it names
+    (who received grants in the same act) use it, as if approved for partners.
+    """
+    tier = model.tier
+    if model.status == "restricted":
+        if tier is None and model.restricted_organizations:
+            tier = "approved_partners"
+        if tier is not None and model.restricted_tiers:
+            tier = most_closed(tier, *model.restricted_tiers)
+    return tier

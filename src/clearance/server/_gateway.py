@@ -1,0 +1,477 @@
+"""The register's side of the gateway: the signed snapshot, its routes, and usage totals.
+
+`SnapshotPublisher` compiles the policy snapshot from the store, signs it with the authority key
+(a DSSE envelope) and hands it to the in-process gateway; a store hook marks it stale on every
+change, so a directive reaches the gateway within a second. Replicas fetch the same envelope
+from GET /api/v1/snapshot, which needs the gateway token (the snapshot carries each API key's
+id, holder and secret digest: not secrets, but not for the public either).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hmac
+import logging
+import os
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, func, insert, select, update
+
+from clearance.api import Context
+from clearance.api._auth import Caller, Ctx
+from clearance.errors import Unauthorized
+from clearance.gateway import (
+    CHANNEL,
+    DEFAULT_MAX_BODY,
+    UPSTREAMS_FILE,
+    Gateway,
+    LocalLimiter,
+    RedisLimiter,
+    Upstream,
+    Upstreams,
+    UsageRow,
+    metrics_registry,
+)
+from clearance.ledger import SigningKey, sign_envelope
+from clearance.policy import (
+    PAYLOAD_TYPE,
+    Snapshot,
+    build_snapshot,
+    compile_content,
+)
+from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization, Principal
+from clearance.server._datadir import DataDir
+from clearance.store import Store
+from clearance.store import _tables as t
+
+log = logging.getLogger("clearance.server")
+
+GATEWAY_TOKEN = "gateway.token"
+DEFAULT_TTL = 300.0
+
+
+def gateway_token(folder: Path) -> str:
+    """The token replicas present to fetch the snapshot; made on first use, owner-readable."""
+    path = folder / GATEWAY_TOKEN
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(f"clrgw_{secrets.token_urlsafe(32)}\n")
+    return path.read_text().strip()
+
+
+@dataclass
+class GatewaySettings:
+    """How the one-process server runs its gateway."""
+
+    signing_key: Callable[[], SigningKey]
+    token: str
+    upstreams: Upstreams = field(default_factory=lambda: Upstreams({}))
+    fake_upstream: bool = True
+    """Start the packaged fake upstream for models with no upstream configured."""
+    ttl: float = DEFAULT_TTL
+    """Seconds a snapshot stays valid; a gateway that gets no newer one refuses after that."""
+    max_body: int = DEFAULT_MAX_BODY
+    redis_url: str | None = None
+    clock: Callable[[], float] | None = None
+    """The gateway's clock (epoch seconds); the register's clock by default."""
+
+
+def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl: float) -> Snapshot:
+    """The snapshot of the register as it stands now."""
+    now = context.clock()
+    with store.read() as tx:
+        _, framework = context.framework(tx)
+        rows = tx.connection.execute(
+            select(t.principals.c.body, t.principals.c.key_id, t.principals.c.key_hash)
+        )
+        principals = [(Principal.model_validate(r.body), r.key_id, r.key_hash) for r in rows]
+        content = compile_content(
+            framework=framework,
+            organizations=tx.find(Organization),
+            principals=principals,
+            models=tx.find(ModelConfig),
+            statuses=tx.find(ModelStatus),
+            grants=[g for g in tx.find(Grant) if g.state != "revoked"],
+            now=now,
+        )
+        seq = int(tx.connection.scalar(select(func.max(t.events.c.seq))) or 0)
+    return build_snapshot(
+        content,
+        version=max(seq, version_floor),
+        issued_at=now,
+        expires_at=now + dt.timedelta(seconds=ttl),
+    )
+
+
+class SnapshotPublisher:
+    """Keeps a signed snapshot of the register current and hands it to listeners."""
+
+    def __init__(
+        self,
+        context: Context,
+        signing_key: Callable[[], SigningKey],
+        *,
+        ttl: float = DEFAULT_TTL,
+        listeners: list[Callable[[bytes], None]] | None = None,
+    ) -> None:
+        self.context = context
+        self.signing_key = signing_key
+        self.ttl = ttl
+        self.listeners = listeners or []
+        self.snapshot: Snapshot | None = None
+        self.envelope = b""
+        self._changes = 0
+
+    def hook(self, _: Connection, change: Change) -> None:
+        """A store hook: the register changed, so the snapshot is stale."""
+        self._changes += 1
+
+    def refresh(self) -> bool:
+        """Compile, and sign when the content changed or half the validity has passed."""
+        current = self.snapshot
+        floor = 0 if current is None else current.version
+        fresh = compile_snapshot(
+            self.context.store, self.context, version_floor=floor, ttl=self.ttl
+        )
+        if current is not None:
+            if fresh.digest == current.digest:
+                half = current.issued_at + (current.expires_at - current.issued_at) / 2
+                if fresh.issued_at < half:
+                    return False
+                fresh = build_snapshot(
+                    fresh.content,
+                    version=current.version,
+                    issued_at=dt.datetime.fromtimestamp(fresh.issued_at, dt.UTC),
+                    expires_at=dt.datetime.fromtimestamp(fresh.expires_at, dt.UTC),
+                )
+            elif fresh.version <= current.version:
+                fresh = build_snapshot(
+                    fresh.content,
+                    version=current.version + 1,
+                    issued_at=dt.datetime.fromtimestamp(fresh.issued_at, dt.UTC),
+                    expires_at=dt.datetime.fromtimestamp(fresh.expires_at, dt.UTC),
+                )
+        envelope = sign_envelope(fresh.payload(), PAYLOAD_TYPE, self.signing_key()).to_json()
+        self.snapshot, self.envelope = fresh, envelope
+        for listener in self.listeners:
+            try:
+                listener(envelope)
+            except Exception:
+                log.exception("a snapshot listener failed")
+        return True
+
+    async def run(self, *, poll: float = 0.05, periodic: float | None = None) -> None:
+        """Recompile on every change (and once more shortly after, for late commits)."""
+        if periodic is None:
+            periodic = min(5.0, self.ttl / 4)
+        seen = self._changes
+        recheck_at = 0.0
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(poll)
+            now = time.monotonic()
+            changed = self._changes != seen
+            due = changed or (recheck_at and now >= recheck_at) or now - last >= periodic
+            if not due:
+                continue
+            seen = self._changes
+            recheck_at = now + 0.3 if changed else 0.0
+            last = now
+            try:
+                await asyncio.to_thread(self.refresh)
+            except Exception:
+                log.exception("the snapshot could not be compiled; the last one stays")
+
+
+class UsageRowIn(BaseModel):
+    """One usage row reported by a gateway replica."""
+
+    model: str = Field(max_length=128)
+    organization: str = Field(max_length=64)
+    grant: str = Field(max_length=64)
+    calls: int = Field(ge=0)
+    failures: int = Field(ge=0)
+    prompt_tokens: int = Field(ge=0)
+    completion_tokens: int = Field(ge=0)
+    refusals: dict[str, int] = {}
+
+
+class UsageReport(BaseModel):
+    """Usage totals a replica accumulated since its last report."""
+
+    rows: list[UsageRowIn] = Field(max_length=10_000)
+
+
+def record_usage(store: Store, rows: list[UsageRow], now: dt.datetime) -> None:
+    """Add usage totals to the register's table."""
+    if not rows:
+        return
+    with store.transaction() as tx:
+        for row in rows:
+            key = (
+                (t.usage.c.model == row.model)
+                & (t.usage.c.organization_id == row.organization)
+                & (t.usage.c.grant_id == row.grant)
+            )
+            found = tx.connection.execute(select(t.usage).where(key)).first()
+            if found is None:
+                tx.connection.execute(
+                    insert(t.usage).values(
+                        model=row.model,
+                        organization_id=row.organization,
+                        grant_id=row.grant,
+                        calls=row.calls,
+                        failures=row.failures,
+                        prompt_tokens=row.prompt_tokens,
+                        completion_tokens=row.completion_tokens,
+                        refusals=dict(row.refusals),
+                        updated_at=now,
+                    )
+                )
+                continue
+            refusals = dict(found.refusals or {})
+            for code, count in row.refusals.items():
+                refusals[code] = refusals.get(code, 0) + count
+            tx.connection.execute(
+                update(t.usage)
+                .where(key)
+                .values(
+                    calls=found.calls + row.calls,
+                    failures=found.failures + row.failures,
+                    prompt_tokens=found.prompt_tokens + row.prompt_tokens,
+                    completion_tokens=found.completion_tokens + row.completion_tokens,
+                    refusals=refusals,
+                    updated_at=now,
+                )
+            )
+
+
+def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
+    """GET /snapshot and POST /usage for replicas (gateway token); GET /usage for principals."""
+    router = APIRouter()
+
+    def require_gateway(request: Request) -> None:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            presented.strip().encode(), token.encode()
+        ):
+            raise Unauthorized("this needs the gateway token (gateway.token in the data folder)")
+
+    @router.get("/snapshot", tags=["gateway"])
+    def snapshot(request: Request) -> Response:
+        """The signed policy snapshot (DSSE envelope) for gateway replicas (gateway token)."""
+        require_gateway(request)
+        current = publisher.snapshot
+        if current is None:
+            publisher.refresh()
+            current = publisher.snapshot
+        assert current is not None
+        etag = f'"{current.version}.{current.digest[:16]}.{int(current.issued_at)}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers={"ETag": etag})
+        return Response(
+            publisher.envelope,
+            media_type="application/json",
+            headers={"ETag": etag, "Cache-Control": "no-store"},
+        )
+
+    @router.post("/usage", status_code=204, tags=["gateway"])
+    def report_usage(body: UsageReport, request: Request, ctx: Ctx) -> Response:
+        """Usage totals from a gateway replica (gateway token)."""
+        require_gateway(request)
+        rows = [
+            UsageRow(
+                r.model,
+                r.organization,
+                r.grant,
+                r.calls,
+                r.failures,
+                r.prompt_tokens,
+                r.completion_tokens,
+                dict(r.refusals),
+            )
+            for r in body.rows
+        ]
+        record_usage(ctx.store, rows, ctx.clock())
+        return Response(status_code=204)
+
+    @router.get("/usage", tags=["gateway"])
+    def usage(caller: Caller, ctx: Ctx) -> dict[str, Any]:
+        """Gateway usage totals: all of them for the authority, one's own otherwise."""
+        query = select(t.usage).order_by(t.usage.c.model, t.usage.c.organization_id)
+        if not {"admin", "reviewer"} & set(caller.roles):
+            query = query.where(t.usage.c.organization_id == caller.organization_id)
+        with ctx.store.read() as tx:
+            rows = list(tx.connection.execute(query))
+        return {
+            "items": [
+                {
+                    "model": r.model,
+                    "organization_id": r.organization_id,
+                    "grant_id": None if r.grant_id == "-" else r.grant_id,
+                    "calls": r.calls,
+                    "failures": r.failures,
+                    "prompt_tokens": r.prompt_tokens,
+                    "completion_tokens": r.completion_tokens,
+                    "refusals": r.refusals,
+                }
+                for r in rows
+            ]
+        }
+
+    return router
+
+
+def install_gateway(
+    app: FastAPI, context: Context, settings: GatewaySettings
+) -> Callable[[], contextlib.AbstractAsyncContextManager[None]]:
+    """Mount the gateway at /v1, its routes and /metrics; returns the context to run it in."""
+    from prometheus_client import generate_latest
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+    register_clock = context.clock
+    limiter: Any = LocalLimiter()
+    if settings.redis_url:
+        import redis.asyncio as aioredis
+
+        limiter = RedisLimiter(aioredis.from_url(settings.redis_url))
+    key = settings.signing_key()
+    gateway = Gateway(
+        upstreams=settings.upstreams,
+        trusted=[key.verifier],
+        limiter=limiter,
+        clock=settings.clock or (lambda: register_clock().timestamp()),
+        max_body=settings.max_body,
+    )
+
+    def install(envelope: bytes) -> None:
+        gateway.trusted = (settings.signing_key().verifier,)
+        gateway.install(envelope)
+
+    publisher = SnapshotPublisher(
+        context, settings.signing_key, ttl=settings.ttl, listeners=[install]
+    )
+    context.store.hooks.append(publisher.hook)
+    app.state.gateway = gateway
+    app.state.snapshots = publisher
+    app.include_router(gateway_routes(publisher, settings.token), prefix="/api/v1")
+    registry = metrics_registry(gateway)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    app.mount("/v1", gateway)
+
+    @contextlib.asynccontextmanager
+    async def running() -> AsyncIterator[None]:
+        runner = None
+        if settings.fake_upstream and settings.upstreams.for_model("*") is None:
+            from clearance.gateway import fake_upstream
+
+            runner, url = await fake_upstream.start()
+            gateway.set_upstreams(settings.upstreams.with_default(Upstream(url)))
+        await asyncio.to_thread(publisher.refresh)
+        tasks = [asyncio.create_task(publisher.run())]
+        tasks.append(asyncio.create_task(_flush_usage(gateway, context)))
+        if settings.redis_url:
+            tasks.append(asyncio.create_task(_announce(publisher, settings.redis_url)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(
+                    record_usage, context.store, gateway.meter.drain(), context.clock()
+                )
+            await gateway.close()
+            if runner is not None:
+                await runner.cleanup()
+
+    return running
+
+
+class GatewayFirst:
+    """ASGI: /v1 calls go straight to the gateway; everything else to the register's app.
+
+    The gateway is mounted in the FastAPI app as well (for in-process clients); served this way,
+    a model call skips Starlette's middleware and routing, which cost more than the decision.
+    """
+
+    def __init__(self, app: FastAPI, gateway: Gateway) -> None:
+        self.app = app
+        self.gateway = gateway
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            return await self.gateway(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def gateway_first(app: FastAPI) -> Any:
+    """The app to serve: with its gateway (if installed) dispatched ahead of FastAPI."""
+    gateway = getattr(app.state, "gateway", None)
+    return app if gateway is None else GatewayFirst(app, gateway)
+
+
+async def _flush_usage(gateway: Gateway, context: Context, interval: float = 2.0) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        rows = gateway.meter.drain()
+        try:
+            await asyncio.to_thread(record_usage, context.store, rows, context.clock())
+        except Exception:
+            gateway.meter.restore(rows)
+            log.exception("usage totals could not be written; they will be retried")
+
+
+async def _announce(publisher: SnapshotPublisher, redis_url: str) -> None:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(redis_url)
+    announced = -1.0
+    try:
+        while True:
+            await asyncio.sleep(0.05)
+            current = publisher.snapshot
+            if current is not None and current.issued_at != announced:
+                try:
+                    await client.publish(CHANNEL, str(current.version))
+                    announced = current.issued_at
+                except Exception as exc:
+                    log.warning("could not announce the snapshot on redis: %s", exc)
+                    await asyncio.sleep(1.0)
+    finally:
+        await client.aclose()
+
+
+def gateway_settings(data_dir: DataDir, *, redis_url: str | None = None) -> GatewaySettings:
+    """The gateway's settings from a data folder: upstreams.json, the token, clearance.json.
+
+    clearance.json may carry `"gateway": {"snapshot_ttl": 300, "max_body": 4194304}`.
+    """
+    import json
+
+    settings = json.loads((data_dir.path / "clearance.json").read_text()).get("gateway", {})
+    return GatewaySettings(
+        signing_key=lambda: data_dir.signing_key,
+        token=gateway_token(data_dir.path),
+        upstreams=Upstreams.load(data_dir.path / UPSTREAMS_FILE),
+        ttl=float(settings.get("snapshot_ttl", DEFAULT_TTL)),
+        max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
+        redis_url=redis_url or settings.get("redis_url"),
+    )

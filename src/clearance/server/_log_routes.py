@@ -1,0 +1,176 @@
+"""The transparency log over HTTP, in the C2SP tlog-tiles layout, plus statements and proofs.
+
+    /log/checkpoint                         the latest signed checkpoint (text/plain)
+    /log/key                                the log's verifier key as a C2SP vkey string
+    /log/tile/<L>/<N>[.p/<W>]               Merkle tiles (application/octet-stream)
+    /log/tile/entries/<N>[.p/<W>]           entry bundles: the leaf records
+    /log/statements/<index>                 the DSSE envelope logged at index (JSON)
+    /log/proof/consistency?old=N[&new=M]    a consistency file from size N to a checkpoint
+    /log/bundle/<index>                     an offline bundle for entry index
+    /log/key-rotations                      the logged key-rotation envelopes, oldest first
+
+Full tiles, full entry bundles and statements never change, so they are cached for a year as
+immutable; partial tiles briefly (the widest version replaces them); the checkpoint not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from fastapi import APIRouter, Query, Response
+from sqlalchemy import select
+
+from clearance.errors import ClearanceError, InvalidInput, NotFound
+from clearance.ledger import (
+    TILE_WIDTH,
+    Bundle,
+    BundleKey,
+    MalformedData,
+    make_consistency,
+    make_tlog_proof,
+    parse_checkpoint,
+    parse_tile_path,
+)
+from clearance.store import (
+    SqlTileStore,
+    Store,
+    TransparencyLog,
+    key_rotations,
+    latest_checkpoint,
+    statement_envelope,
+)
+from clearance.store import _tables as t
+
+log = logging.getLogger("clearance.log")
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+PARTIAL = "public, max-age=60"
+NO_CACHE = "no-cache"
+TEXT = "text/plain; charset=utf-8"
+BINARY = "application/octet-stream"
+
+
+class NotYetLogged(ClearanceError):
+    """The entry exists but no signed checkpoint covers it yet."""
+
+    http_status = 503
+    code = "not_yet_checkpointed"
+
+
+def find_log(store: Store) -> TransparencyLog | None:
+    """The transparency log hooked into a store, if any."""
+    return next((h for h in store.hooks if isinstance(h, TransparencyLog)), None)
+
+
+def make_bundle(store: Store, index: int) -> Bundle:
+    """The offline bundle of entry `index`, proved against the latest checkpoint."""
+    with store.read() as tx:
+        connection = tx.connection
+        envelope = statement_envelope(connection, index)
+        if envelope is None:
+            raise NotFound(f"the log has no entry {index}")
+        checkpoint = latest_checkpoint(connection)
+        if checkpoint is None or parse_checkpoint(checkpoint).size <= index:
+            raise NotYetLogged(
+                f"entry {index} is logged but not yet covered by a signed checkpoint; try again "
+                "after the next checkpoint"
+            )
+        tiles = SqlTileStore(connection)
+        tiles.prefetch(index, parse_checkpoint(checkpoint).size)
+        proof = make_tlog_proof(tiles, index, checkpoint)
+        origin = parse_checkpoint(checkpoint).origin
+        size = parse_checkpoint(checkpoint).size
+        return Bundle(origin, index, envelope, proof, tuple(key_rotations(connection, size)))
+
+
+def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
+    """Routes serving the log of `store` under /log."""
+    router = APIRouter(prefix="/log", tags=["log"])
+
+    @router.get("/checkpoint")
+    def checkpoint() -> Response:
+        with store.read() as tx:
+            note = latest_checkpoint(tx.connection)
+        if note is None:
+            raise NotFound("the log has no signed checkpoint yet")
+        return Response(note, media_type=TEXT, headers={"Cache-Control": NO_CACHE})
+
+    @router.get("/key")
+    def key() -> Response:
+        vkey = transparency.key().vkey
+        return Response(vkey + "\n", media_type=TEXT, headers={"Cache-Control": NO_CACHE})
+
+    @router.get("/tile/{path:path}")
+    def tile(path: str) -> Response:
+        try:
+            key = parse_tile_path(f"tile/{path}")
+        except MalformedData as exc:
+            raise NotFound(exc.message) from None
+        with store.read() as tx:
+            tiles = SqlTileStore(tx.connection)
+            data = (
+                tiles.read_entry_bundle(key) if isinstance(key, BundleKey) else tiles.read_tile(key)
+            )
+        if data is None:
+            raise NotFound(f"no tile {key.path} in the log")
+        cache = IMMUTABLE if key.width == TILE_WIDTH else PARTIAL
+        return Response(data, media_type=BINARY, headers={"Cache-Control": cache})
+
+    @router.get("/statements/{index}")
+    def statement(index: int) -> Response:
+        with store.read() as tx:
+            envelope = statement_envelope(tx.connection, index)
+        if envelope is None:
+            raise NotFound(f"the log has no entry {index}")
+        return Response(
+            envelope, media_type="application/json", headers={"Cache-Control": IMMUTABLE}
+        )
+
+    @router.get("/proof/consistency")
+    def consistency(old: int = Query(ge=0), new: int | None = Query(None, ge=0)) -> Response:
+        with store.read() as tx:
+            query = select(t.log_checkpoints.c.note).order_by(t.log_checkpoints.c.id.desc())
+            if new is not None:
+                query = query.where(t.log_checkpoints.c.tree_size == new)
+            note = tx.connection.scalar(query.limit(1))
+            if note is None:
+                raise NotFound(
+                    f"no signed checkpoint of size {new}" if new is not None else "no checkpoint"
+                )
+            if old > parse_checkpoint(note).size:
+                raise InvalidInput(f"old: {old} is beyond the checkpoint's tree size")
+            tiles = SqlTileStore(tx.connection)
+            tiles.prefetch(max(old - 1, 0), parse_checkpoint(note).size)
+            proof = make_consistency(tiles, old, note)
+        return Response(proof.to_json(), media_type="application/json")
+
+    @router.get("/bundle/{index}")
+    def bundle(index: int) -> Response:
+        return Response(make_bundle(store, index).to_json(), media_type="application/json")
+
+    @router.get("/key-rotations")
+    def rotations() -> list[str]:
+        with store.read() as tx:
+            return [e.decode() for e in key_rotations(tx.connection)]
+
+    return router
+
+
+async def run_checkpoints(
+    store: Store, transparency: TransparencyLog, clock: Callable[[], dt.datetime]
+) -> None:
+    """Sign a checkpoint every interval when the log grew, until cancelled."""
+    while True:
+        await asyncio.sleep(transparency.checkpoint_interval)
+        try:
+            await asyncio.to_thread(_checkpoint, store, transparency, clock())
+        except Exception:
+            log.exception("the log could not sign a checkpoint; it will try again")
+
+
+def _checkpoint(store: Store, transparency: TransparencyLog, now: dt.datetime) -> None:
+    with store.transaction() as tx:
+        transparency.checkpoint(tx.connection, now)

@@ -1,0 +1,98 @@
+"""The reviewers' queue, and signing in to see it: pending cases by deadline, overdue flagged."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from clearance.register import Application, ModelConfig
+from clearance.web._home import PENDING, Ctx, organization_names
+from clearance.web._render import HtmlRoute, days_until, page
+from clearance.web._session import forget, principal_for_key, remember, signed_in
+
+router = APIRouter(route_class=HtmlRoute)
+
+REVIEWING_ROLES = frozenset({"reviewer", "admin", "appeal_panel"})
+MAX_FORM = 4096
+
+
+def _next(value: str | None) -> str:
+    # Only paths on this site: never an open redirect.
+    if value and value.startswith("/") and not value.startswith("//"):
+        return value
+    return "/queue"
+
+
+@router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+def signin_form(request: Request, next: str | None = None) -> HTMLResponse:
+    """The sign-in form."""
+    return page(request, "signin.html", next=_next(next), error=None)
+
+
+@router.post("/signin", include_in_schema=False)
+async def signin(request: Request, ctx: Ctx) -> Response:
+    """Check the key as the API does; on success keep it in the cookie and go on."""
+    body = await request.body()
+    form = parse_qs(body[:MAX_FORM].decode("utf-8", errors="replace"))
+    key = (form.get("api_key") or [""])[0]
+    target = _next((form.get("next") or [""])[0])
+    principal = principal_for_key(ctx, key) if key else None
+    if principal is None:
+        return page(request, "signin.html", 401, next=target, error="That API key is not valid.")
+    response = RedirectResponse(target, status_code=303)
+    remember(request, response, key)
+    return response
+
+
+@router.post("/signout", include_in_schema=False)
+def signout() -> Response:
+    """Forget the key."""
+    response = RedirectResponse("/", status_code=303)
+    forget(response)
+    return response
+
+
+@router.get("/queue", response_class=HTMLResponse, include_in_schema=False)
+def queue(request: Request, ctx: Ctx) -> Response:
+    """Pending cases, soonest deadline first; overdue ones flagged."""
+    who = signed_in(request)
+    if who is None:
+        return RedirectResponse("/signin?next=/queue", status_code=303)
+    if not REVIEWING_ROLES & set(who.roles):
+        return page(
+            request,
+            "error.html",
+            403,
+            title="Not allowed",
+            message="The review queue is for reviewers; your key does not hold that role.",
+        )
+    now = ctx.clock()
+    with ctx.store.read() as tx:
+        pending = tx.find(Application, state=PENDING, order_by="deadline")
+        models = {
+            m.id: m.name for m in tx.find(ModelConfig, id=tuple({a.model_id for a in pending}))
+        }
+        names = organization_names(tx)
+    cases = []
+    for application in pending:
+        stopped = application.clock_stopped_at
+        left = days_until(application.deadline, stopped or now)
+        cases.append(
+            {
+                "application": application,
+                "model": models.get(application.model_id, application.model_id),
+                "applicant": names.get(application.organization_id, ""),
+                "days_left": left,
+                "overdue": stopped is None and application.deadline <= now,
+                "mine": application.reviewer_id == who.id,
+            }
+        )
+    return page(
+        request,
+        "queue.html",
+        cases=cases,
+        overdue=sum(1 for c in cases if c["overdue"]),
+        who=who,
+    )

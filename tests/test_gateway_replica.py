@@ -1,0 +1,112 @@
+"""A standalone replica following the register: pushes within a second, fails closed on expiry."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import openai
+
+from clearance.gateway import Follower, Gateway, GatewayServer, Upstream, Upstreams
+from clearance.ledger import VerifierKey
+from tests.gateway_fixtures import FakeUpstreamThread, Served, chat, start_deployment
+
+
+def test_replica_follows_then_fails_closed_when_the_register_is_gone(tmp_path: Path) -> None:
+    deployment = start_deployment(tmp_path, ttl=2.0, clock_offset=[0.0])
+    upstream = FakeUpstreamThread()
+    vkey = VerifierKey.parse((deployment.data / "authority.vkey").read_text().strip())
+    gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream.url)}), trusted=[vkey])
+    follower = Follower(gateway, deployment.served.url, deployment.token, interval=0.1)
+    replica = Served(GatewayServer(gateway, [follower.run]))
+    try:
+        api = openai.OpenAI(
+            base_url=f"{replica.url}/v1", api_key=deployment.key("partner"), max_retries=0
+        )
+        deadline = time.monotonic() + 5
+        while gateway.snapshot is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        answer = api.chat.completions.create(
+            model="atlas-public", messages=[{"role": "user", "content": "via replica"}]
+        )
+        assert answer.choices[0].message.content == "echo: via replica"
+
+        # a directive reaches the replica within a second
+        issued = time.monotonic()
+        deployment.reg.ok(
+            "admin",
+            "POST",
+            "/directives",
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+        )
+        while True:
+            refused = httpx.post(
+                f"{replica.url}/v1/chat/completions",
+                json=chat("atlas-tier1"),
+                headers={"Authorization": f"Bearer {deployment.key('partner')}"},
+            )
+            if refused.status_code == 403:
+                break
+            assert time.monotonic() - issued < 1.0
+            time.sleep(0.02)
+        assert refused.json()["error"]["code"] == "model_halted"
+
+        # the register keeps the snapshot fresh past its 2 s validity
+        time.sleep(2.5)
+        assert api.models.list().data
+
+        # the register stops: the replica serves from its last snapshot, then refuses
+        deployment.served.stop()
+        stopped = time.monotonic()
+        assert api.chat.completions.create(
+            model="atlas-public", messages=[{"role": "user", "content": "still here"}]
+        ).choices
+        while True:
+            response = httpx.post(
+                f"{replica.url}/v1/chat/completions",
+                json=chat("atlas-public"),
+                headers={"Authorization": f"Bearer {deployment.key('partner')}"},
+            )
+            if response.status_code == 503:
+                break
+            assert response.status_code == 200
+            assert time.monotonic() - stopped < 3.0, "the snapshot never expired"
+            time.sleep(0.1)
+        assert response.json()["error"]["code"] == "snapshot_expired"
+        health = httpx.get(f"{replica.url}/healthz")
+        assert health.status_code == 503 and health.json()["serving"] is False
+        models = httpx.get(
+            f"{replica.url}/v1/models",
+            headers={"Authorization": f"Bearer {deployment.key('partner')}"},
+        )
+        assert models.json()["error"]["code"] == "snapshot_expired"
+    finally:
+        replica.stop()
+        upstream.stop()
+        deployment.served.stop()
+        deployment.reg.client.close()
+
+
+def test_a_replica_refuses_a_snapshot_signed_by_another_key(tmp_path: Path) -> None:
+    from clearance.gateway import SnapshotRefused
+    from clearance.ledger import SigningKey
+
+    deployment = start_deployment(tmp_path, clock_offset=[0.0])
+    try:
+        signed = httpx.get(
+            f"{deployment.served.url}/api/v1/snapshot",
+            headers={"Authorization": f"Bearer {deployment.token}"},
+        ).content
+        stranger = SigningKey.generate("someone.else/log").verifier
+        gateway = Gateway(upstreams=Upstreams({}), trusted=[stranger])
+        try:
+            gateway.install(signed)
+        except SnapshotRefused:
+            pass
+        else:
+            raise AssertionError("a snapshot signed by an unknown key was installed")
+        assert gateway.snapshot is None
+    finally:
+        deployment.served.stop()
+        deployment.reg.client.close()
