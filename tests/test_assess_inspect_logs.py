@@ -156,3 +156,23 @@ def test_shipped_examples_assess(tmp_path: Path) -> None:
     assert data["refused_evidence"] == [] and data["unused_evidence"] == []
     again = clearance("examples", str(folder))
     assert again.returncode == 2 and "not an empty folder" in again.stderr
+
+
+def test_parallel_loading_matches_serial(logs: Logs) -> None:
+    from clearance.evidence import load_many
+
+    paths = [logs.reached, logs.ruled_out, logs.straddles, logs.version_2] * 3
+    seen: list[Path] = []
+    parallel = load_many(paths, processes=2, progress=seen.append)
+    assert parallel == [load_evidence(path) for path in paths]
+    assert seen == paths
+
+
+def test_parallel_loading_reports_the_refused_file(logs: Logs) -> None:
+    from clearance.errors import EvidenceRefused
+    from clearance.evidence import load_many
+
+    paths = [logs.reached] * 8 + [logs.failed]
+    with pytest.raises(EvidenceRefused) as info:
+        load_many(paths, processes=2)
+    assert logs.failed.name in info.value.message

@@ -41,16 +41,21 @@ def assess_command(
     ] = OutputFormat.text,
 ) -> None:
     """Assess evidence against a framework and print the level per domain and permitted tiers."""
-    from clearance.evidence import load_evidence, load_safeguards
+    from clearance.evidence import load_many, load_safeguards
 
     loaded_framework = read_framework(framework)
     err = Console(stderr=True)
-    items: list[Evidence] = []
-    with Progress(console=err, transient=True, disable=len(evidence) < 5) as progress:
+    # refreshed by hand, not by rich's timer thread: load_many forks its workers
+    with Progress(
+        console=err, transient=True, disable=len(evidence) < 5, auto_refresh=False
+    ) as progress:
         task = progress.add_task("Reading evidence", total=len(evidence))
-        for path in evidence:
-            items.append(load_evidence(path))
+
+        def advance(_: Path) -> None:
             progress.advance(task)
+            progress.refresh()
+
+        items: list[Evidence] = list(load_many(evidence, progress=advance))
     declaration: SafeguardDeclaration | None = (
         load_safeguards(safeguards) if safeguards is not None else None
     )

@@ -8,6 +8,7 @@ EvidenceRefused whose message names the file and the problem.
 
 from clearance.evidence._findings import FINDINGS_SCHEMA
 from clearance.evidence._load import load_evidence
+from clearance.evidence._many import load_many
 from clearance.evidence._safeguards import SAFEGUARDS_SCHEMA, load_safeguards
 
-__all__ = ["FINDINGS_SCHEMA", "SAFEGUARDS_SCHEMA", "load_evidence", "load_safeguards"]
+__all__ = ["FINDINGS_SCHEMA", "SAFEGUARDS_SCHEMA", "load_evidence", "load_many", "load_safeguards"]
