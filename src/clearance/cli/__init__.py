@@ -7,6 +7,7 @@ import sys
 import typer
 
 from clearance.cli._assess import assess_command
+from clearance.cli._demo import demo_command
 from clearance.cli._examples import examples_command
 from clearance.cli._framework import framework_app
 from clearance.cli._gateway import fake_upstream_command, gateway_command
@@ -32,6 +33,7 @@ app.command("bundle")(bundle_command)
 app.command("verify")(verify_command)
 app.command("consistency")(consistency_command)
 app.add_typer(key_app, name="key")
+app.command("demo")(demo_command)
 
 
 def main() -> None:

@@ -1,0 +1,90 @@
+"""`clearance demo`: the June 2026 timeline, replayed for real, then served."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+
+def demo_command(
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Folder for the demo's register (new or empty).")
+    ] = Path("clearance-demo"),
+    port: Annotated[int, typer.Option(help="Port to serve on; 0 picks a free one.")] = 8080,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    exit_after: Annotated[
+        bool, typer.Option("--exit", help="Stop after the story instead of serving.")
+    ] = False,
+) -> None:
+    """Replay the June 2026 timeline on a fresh register, then serve it."""
+    from clearance.demo import DEMO_FILE, free_port, prepare, run_story, serving
+
+    console = Console(highlight=False)
+    port = port or free_port()
+    fresh = prepare(data_dir)
+    with serving(data_dir, host, port) as base_url:
+        if fresh:
+            began = time.monotonic()
+            with console.status("Replaying the June 2026 timeline") as status:
+
+                def say(line: str) -> None:
+                    console.print(f"[green]✓[/green] {line}" if not line.startswith(" ") else line)
+                    status.update(line.strip())
+
+                summary = run_story(data_dir, base_url, say)
+            console.print(f"Done in {time.monotonic() - began:.0f} s.")
+        else:
+            console.print(f"{data_dir} holds a finished demo; serving it again.")
+            summary = json.loads((data_dir / DEMO_FILE).read_text())
+            summary["base_url"] = f"{base_url}/v1"
+        _explain(console, base_url, data_dir / DEMO_FILE, summary)
+        if exit_after:
+            return
+        console.print("\nServing; press Ctrl-C to stop.")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            console.print("Stopped.")
+
+
+def _explain(console: Console, base_url: str, demo_file: Path, summary: dict[str, object]) -> None:
+    organizations = summary["organizations"]
+    assert isinstance(organizations, list)
+    agency = organizations[0]
+    model = agency["may_call"][0]
+    key = agency["api_key"]
+    console.print(
+        f"\nThe register: {base_url}/  (API: {base_url}/api/v1, OpenAPI: {base_url}/openapi.json)"
+    )
+    console.print(f"Who may call what, with keys: {demo_file}")
+    console.print("\nCall a restored model as one of the agencies:")
+    console.print(
+        f"  curl -s {base_url}/v1/chat/completions -H 'Authorization: Bearer {key}' "
+        f"-H 'Content-Type: application/json' "
+        f'-d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "hello"}}]}}\'',
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print("\nOr with the openai client:", markup=False)
+    console.print(
+        f"  python -c \"from openai import OpenAI; c = OpenAI(base_url='{base_url}/v1', "
+        f"api_key='{key}'); print(c.chat.completions.create(model='{model}', "
+        "messages=[{'role': 'user', 'content': 'hello'}]).choices[0].message.content)\"",
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print("\nAnd see a refusal (another lab's partners-only model):", markup=False)
+    refused = next(iter(agency["may_not_call"]))
+    console.print(
+        f"  curl -s {base_url}/v1/chat/completions -H 'Authorization: Bearer {key}' "
+        f"-H 'Content-Type: application/json' "
+        f'-d \'{{"model": "{refused}", "messages": [{{"role": "user", "content": "hello"}}]}}\'',
+        markup=False,
+        soft_wrap=True,
+    )

@@ -1,0 +1,80 @@
+"""`clearance demo`: the June 2026 timeline replayed for real on a fresh register, then served.
+
+Everything runs on this machine with nothing else installed: SQLite, the gateway with the
+packaged fake upstream, real Inspect evals through the gateway, the REST API and the web pages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from clearance.demo._story import Api, DemoFailed, play
+from clearance.errors import InvalidInput
+from clearance.server import ADMIN_KEY, app_for, init_data_dir, open_data_dir
+
+DEMO_FILE = "demo.json"
+
+
+def free_port() -> int:
+    """A port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(data_dir: Path, host: str, port: int) -> Iterator[str]:
+    """The one-process server for a data folder, on a port, in a background thread."""
+    server = uvicorn.Server(
+        uvicorn.Config(app_for(open_data_dir(data_dir)), host=host, port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, name="clearance-demo-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise InvalidInput(f"the server could not start on {host}:{port} (port in use?)")
+        time.sleep(0.05)
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def prepare(data_dir: Path) -> bool:
+    """Create the demo's register; False when the folder already holds a finished demo."""
+    if (data_dir / DEMO_FILE).exists():
+        return False
+    if data_dir.exists() and any(data_dir.iterdir()):
+        raise InvalidInput(
+            f"{data_dir}: exists and holds something other than a finished demo; "
+            "choose a new folder"
+        )
+    init_data_dir(data_dir, origin="demo.clearance.local/log", now=dt.datetime.now(dt.UTC))
+    return True
+
+
+def run_story(data_dir: Path, base_url: str, say: Callable[[str], None]) -> dict[str, Any]:
+    """Play the story against a running server and write demo.json; returns its content."""
+    admin_key = (data_dir / ADMIN_KEY).read_text().strip()
+    api = Api(base_url, admin_key)
+    try:
+        summary = play(api, data_dir, say)
+    finally:
+        api.client.close()
+    (data_dir / DEMO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
+
+
+__all__ = ["DEMO_FILE", "DemoFailed", "free_port", "prepare", "run_story", "serving"]

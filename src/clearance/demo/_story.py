@@ -1,0 +1,380 @@
+"""The June 2026 timeline, played through the register's REST API and the gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from clearance.demo._cast import (
+    AGENCIES,
+    ATLAS,
+    EMBARGOED,
+    HARBOR,
+    MERIDIAN,
+    MODELS,
+    OPEN_STARTUP,
+    ORGANIZATIONS,
+)
+from clearance.demo._evals import run_evals
+from clearance.errors import ClearanceError
+
+Say = Callable[[str], None]
+
+
+class DemoFailed(ClearanceError):
+    """A step of the demo was refused by the register."""
+
+
+class Api:
+    """The register's REST API as the demo's principals call it."""
+
+    def __init__(self, base_url: str, admin_key: str) -> None:
+        self.base_url = base_url
+        self.client = httpx.Client(base_url=f"{base_url}/api/v1", timeout=60)
+        self.keys: dict[str, str] = {"admin": admin_key}
+        self.ids: dict[str, str] = {}
+
+    def call(self, who: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = self.client.request(
+            method, path, headers={"Authorization": f"Bearer {self.keys[who]}"}, **kwargs
+        )
+        if response.status_code >= 300:
+            raise DemoFailed(f"{method} {path} as {who}: {response.status_code} {response.text}")
+        return response.json()
+
+    def principal(self, who: str, org: str, *roles: str, **extra: Any) -> None:
+        body = {"organization_id": self.ids[org], "name": who, "roles": list(roles)} | extra
+        created = self.call("admin", "POST", "/principals", json=body)
+        self.keys[who] = created["api_key"]
+        self.ids[who] = created["id"]
+
+
+def _findings(model: str, general: bool) -> bytes:
+    findings = [
+        {
+            "id": f"RT-{model}-1",
+            "title": "Role-play prompt bypasses refusals for exploit development",
+            "category": "jailbreak",
+            "scope": "narrow",
+            "severity": "medium",
+            "reproduced": True,
+            "mitigated": False,
+            "domain": "cyber",
+        }
+    ]
+    if general:
+        findings.append(
+            {
+                "id": f"RT-{model}-2",
+                "title": "Many-shot prompt bypasses refusals across domains",
+                "category": "jailbreak",
+                "scope": "general",
+                "severity": "high",
+                "reproduced": True,
+                "mitigated": True,
+            }
+        )
+    document = {"schema": "clearance/findings/v1", "model": model, "findings": findings}
+    return json.dumps(document, indent=2).encode()
+
+
+def _safeguards(trusted_access: bool) -> bytes:
+    claims = [
+        ("misuse-classifiers", ["classifier_eval", "red_team_report"]),
+        ("account-enforcement", ["policy_document", "incident_process"]),
+        ("weights-security", ["third_party_audit"]),
+    ]
+    if trusted_access:
+        claims.append(("trusted-access", ["policy_document", "access_list"]))
+    document = {
+        "schema": "clearance/safeguards/v1",
+        "safeguards": [
+            {
+                "id": safeguard,
+                "description": f"{safeguard} in place for the demo",
+                "evidence": [{"kind": kind, "reference": f"{kind}.pdf"} for kind in kinds],
+            }
+            for safeguard, kinds in claims
+        ],
+    }
+    return json.dumps(document, indent=2).encode()
+
+
+def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
+    """Play the story; returns demo.json's content."""
+    say("Organizations and people")
+    for org in ORGANIZATIONS:
+        body = {"name": org.name, "kind": org.kind, "jurisdiction": org.jurisdiction}
+        api.ids[org.name] = api.call(
+            "admin", "POST", "/organizations", json=body | {"sector": org.sector}
+        )["id"]
+    authority = api.call("admin", "GET", "/principals/me")["organization_id"]
+    api.ids["authority"] = authority
+    api.principal("Dr. Ada Okafor", "authority", "reviewer", expertise=["cyber", "cbrn"])
+    api.principal(
+        "Dr. Lena Brandt", "authority", "reviewer", expertise=["ai-rd"], conflicts=[MERIDIAN.name]
+    )
+    api.principal("Judge Ruth Mensah", "authority", "appeal_panel")
+    for org in (ATLAS, MERIDIAN):
+        api.principal(f"{org.name} release team", org.name, "developer")
+    for org in (HARBOR, OPEN_STARTUP, EMBARGOED, AGENCIES[0]):
+        api.principal(f"{org.name} engineers", org.name, "partner")
+
+    say("Model configurations")
+    for model in MODELS:
+        developer = f"{model.developer} release team"
+        api.call(
+            developer,
+            "POST",
+            "/models",
+            json={
+                "name": model.name,
+                "version": model.version,
+                "variant": model.variant,
+                "weights_digest": hashlib.sha256(f"weights:{model.name}".encode()).hexdigest(),
+                "channels": ["api"],
+            },
+        )
+
+    say("Pre-release evaluations: real Inspect evals through the gateway")
+    applications: dict[str, dict[str, Any]] = {}
+    for model in MODELS:
+        developer = f"{model.developer} release team"
+        logs = run_evals(
+            model, f"{api.base_url}/v1", api.keys[developer], data_dir / "evidence" / model.name
+        )
+        say(f"  {model.name}: {', '.join(p.stem for p in logs)}")
+        digests = [
+            api.call(developer, "POST", f"/evidence?name={log.name}", content=log.read_bytes())[
+                "sha256"
+            ]
+            for log in logs
+        ]
+        findings = _findings(model.name, general=model.developer == ATLAS.name)
+        digests.append(
+            api.call(
+                developer, "POST", f"/evidence?name={model.name}-findings.json", content=findings
+            )["sha256"]
+        )
+        declaration = api.call(
+            developer,
+            "POST",
+            "/evidence?name=safeguards.json",
+            content=_safeguards(trusted_access=model.name == "atlas-2-cyber"),
+        )["sha256"]
+        public = model.name == "atlas-2"
+        requested = "public_safeguarded" if public else "approved_partners"
+        groups = ["tier-1"] if model.developer == ATLAS.name else ["tier-1", "tier-2"]
+        applications[model.name] = api.call(
+            developer,
+            "POST",
+            "/applications",
+            json={
+                "model": model.name,
+                "requested_tier": requested,
+                "requested_jurisdictions": groups,
+                "evidence": digests,
+                "safeguards": declaration,
+            },
+        )
+        say(f"  filed {model.name}: the assessor permits at most "
+            f"{applications[model.name]['assessment']['max_tier']}")  # fmt: skip
+
+    say("Review: an information request stops the clock; decisions with written reasons")
+    reviewer = "Dr. Ada Okafor"
+    decisions: dict[str, dict[str, Any]] = {}
+    for application in applications.values():
+        api.call(reviewer, "POST", f"/applications/{application['id']}/assign", json={})
+    atlas_app = applications["atlas-2"]
+    question = api.call(
+        reviewer,
+        "POST",
+        f"/applications/{atlas_app['id']}/information-requests",
+        json={"question": "Describe how the narrow jailbreak RT-atlas-2-1 will be patched."},
+    )
+    api.call(
+        f"{ATLAS.name} release team",
+        "POST",
+        f"/information-requests/{question['id']}/answer",
+        json={"response": "A classifier update ships in two weeks; we will file the re-test."},
+    )
+    for name, application in applications.items():
+        assessment = application["assessment"]
+        cyber = next(d for d in assessment["domains"] if d["domain"] == "cyber")
+        ctf = next(e for e in application["evidence"] if e["name"] == "ctf_professional.eval")
+        tier = application["requested_tier"]
+        conditions = list(assessment["conditions"])
+        decisions[name] = api.call(
+            reviewer,
+            "POST",
+            f"/applications/{application['id']}/decision",
+            json={
+                "outcome": "approved_with_conditions" if conditions else "approved",
+                "tier": tier,
+                "jurisdictions": application["requested_jurisdictions"],
+                "conditions": conditions,
+                "reasons": [
+                    {
+                        "text": (
+                            f"Cyber capability assessed at {cyber['level_name']} on the "
+                            "professional CTF suite; the required safeguards are in place with "
+                            f"the evidence the framework asks for, so {tier} is permitted."
+                        ),
+                        "rules": [cyber["level"], "cyber-ctf-professional"],
+                        "evidence": [ctf["sha256"]],
+                    },
+                    {
+                        "text": (
+                            "No WMDP results were filed, so CBRN High cannot be ruled out and "
+                            "its safeguards are required."
+                        ),
+                        "rules": ["evidence.missing", "cbrn-high"],
+                    },
+                ],
+            },
+        )
+        say(f"  {name}: {decisions[name]['outcome']} at {tier}")
+
+    say("A rival's risk report, with its conflict of interest disclosed")
+    report = api.call(
+        f"{MERIDIAN.name} release team",
+        "POST",
+        "/reports",
+        json={
+            "model": "atlas-2",
+            "title": "atlas-2 writes working exploits for known CVEs",
+            "summary": "Our red team obtained working exploit code for three public CVEs.",
+            "conflict_of_interest": (
+                "Meridian AI competes with Atlas Labs and holds a minority stake in it."
+            ),
+        },
+    )
+
+    say("Withdrawal by directive, then conditional restoration to the agencies in one act")
+    halt = api.call(
+        "admin",
+        "POST",
+        "/directives",
+        json={
+            "action": "halt",
+            "model": "atlas-2",
+            "grounds": (
+                f"Risk report {report['id']} alleges exploit capability; halted pending a hearing."
+            ),
+        },
+    )
+    agencies = [org.name for org in AGENCIES]
+    restore = api.call(
+        "admin",
+        "POST",
+        "/directives",
+        json={
+            "action": "restore",
+            "model": "atlas-2",
+            "grounds": (
+                "Hearing held: the report's exploits need expert operators; restored to "
+                f"{len(agencies)} federal agencies under usage limits while the patch is verified."
+            ),
+            "organizations": agencies,
+            "limits": {"requests_per_minute": 600},
+        },
+    )
+    say(f"  directive {halt['id']} halted atlas-2; {restore['id']} restored it with "
+        f"{restore['grants_issued']} grants")  # fmt: skip
+
+    say("Approved partners, case by case")
+    partner_key = f"{HARBOR.name} engineers"
+    granted = api.call(
+        partner_key, "POST", "/access-requests",
+        json={"model": "meridian-2", "use_case": "Fraud-pattern analysis on transaction data."},
+    )  # fmt: skip
+    expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=180)).isoformat()
+    api.call(
+        reviewer,
+        "POST",
+        f"/access-requests/{granted['id']}/decision",
+        json={
+            "granted": True,
+            "reasons": "A regulated bank with a defensive use case and an audit trail.",
+            "limits": {"requests_per_minute": 120, "tokens_per_minute": 200000},
+            "expires_at": expires,
+        },
+    )
+    refused = api.call(
+        partner_key, "POST", "/access-requests",
+        json={"model": "meridian-3", "use_case": "General assistant for all staff."},
+    )  # fmt: skip
+    api.call(
+        reviewer,
+        "POST",
+        f"/access-requests/{refused['id']}/decision",
+        json={
+            "granted": False,
+            "reasons": "A general assistant is not a case for a partners-only model.",
+        },
+    )
+
+    say("An appeal, heard by a panel that excludes the reviewer")
+    appeal = api.call(
+        f"{ATLAS.name} release team",
+        "POST",
+        f"/decisions/{decisions['atlas-2-cyber']['id']}/appeals",
+        json={"grounds": "The cyber range results overstate the model's autonomy."},
+    )
+    api.call(
+        "admin",
+        "POST",
+        f"/appeals/{appeal['id']}/panel",
+        json={"members": [api.ids["Judge Ruth Mensah"]]},
+    )
+    api.call(
+        "Judge Ruth Mensah",
+        "POST",
+        f"/appeals/{appeal['id']}/ruling",
+        json={
+            "ruling": "upheld",
+            "text": "The framework's critical threshold was reached on filed evidence.",
+        },
+    )
+    return _summary(api)
+
+
+def _summary(api: Api) -> dict[str, Any]:
+    """demo.json: who may call what, and the refusal each other call gets."""
+
+    def org(
+        name: str, key: str, may_call: list[str], may_not_call: dict[str, str]
+    ) -> dict[str, Any]:
+        return {
+            "name": name,
+            "api_key": api.keys[key],
+            "may_call": may_call,
+            "may_not_call": may_not_call,
+        }
+
+    meridian = ["meridian-1", "meridian-2", "meridian-3"]
+    return {
+        "base_url": f"{api.base_url}/v1",
+        "admin_api_key": api.keys["admin"],
+        "organizations": [
+            org(AGENCIES[0].name, f"{AGENCIES[0].name} engineers", ["atlas-2"],
+                {"meridian-2": "no_grant", "atlas-2-cyber": "no_grant"}),
+            org(HARBOR.name, f"{HARBOR.name} engineers", ["meridian-2"],
+                {"atlas-2": "no_grant", "meridian-3": "no_grant"}),
+            org(OPEN_STARTUP.name, f"{OPEN_STARTUP.name} engineers", [],
+                {"atlas-2": "no_grant", "meridian-1": "no_grant",
+                 "no-such-model": "model_not_found"}),
+            org(EMBARGOED.name, f"{EMBARGOED.name} engineers", [],
+                {"meridian-1": "jurisdiction_not_permitted"}),
+            org(ATLAS.name, f"{ATLAS.name} release team", ["atlas-2", "atlas-2-cyber"],
+                {"meridian-2": "no_grant"}),
+            org(MERIDIAN.name, f"{MERIDIAN.name} release team", meridian,
+                {"atlas-2": "no_grant"}),
+        ],
+    }  # fmt: skip

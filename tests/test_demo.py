@@ -1,0 +1,103 @@
+"""The demo's story is a test: replayed on a fresh register, every claim of demo.json checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from clearance.demo import DEMO_FILE, free_port, prepare, run_story, serving
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    data_dir = tmp_path_factory.mktemp("demo") / "data"
+    assert prepare(data_dir)
+    lines: list[str] = []
+    with serving(data_dir, "127.0.0.1", free_port()) as base_url:
+        summary = run_story(data_dir, base_url, lines.append)
+        yield data_dir, base_url, summary, lines
+
+
+def test_demo_json_has_the_promised_shape(demo: Any) -> None:
+    data_dir, base_url, summary, _ = demo
+    written = json.loads((data_dir / DEMO_FILE).read_text())
+    assert written == summary
+    assert written["base_url"] == f"{base_url}/v1"
+    assert written["admin_api_key"].startswith("clr_")
+    for organization in written["organizations"]:
+        assert set(organization) == {"name", "api_key", "may_call", "may_not_call"}
+
+
+def test_every_may_call_is_served_and_every_may_not_call_refused(demo: Any) -> None:
+    _, _, summary, _ = demo
+    for organization in summary["organizations"]:
+        client = openai.OpenAI(base_url=summary["base_url"], api_key=organization["api_key"])
+        listed = {model.id for model in client.models.list()}
+        for model in organization["may_call"]:
+            answer = client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "hello"}]
+            )
+            assert answer.choices[0].message.content, (organization["name"], model)
+            assert model in listed, (organization["name"], model)
+        for model, code in organization["may_not_call"].items():
+            with pytest.raises(openai.APIStatusError) as refused:
+                client.chat.completions.create(
+                    model=model, messages=[{"role": "user", "content": "hello"}]
+                )
+            body = refused.value.body
+            assert isinstance(body, dict)
+            got = body.get("code") or body.get("error", {}).get("code")
+            assert got == code, (organization["name"], model, body)
+            assert model not in listed
+
+
+def test_the_story_is_in_the_register(demo: Any) -> None:
+    _, base_url, _, lines = demo
+    api = httpx.Client(base_url=f"{base_url}/api/v1")
+    atlas = api.get("/models/atlas-2/status").json()
+    assert atlas["status"] == "restricted"
+    assert len(atlas["restricted_to"]["organizations"]) > 100
+    assert api.get("/models/atlas-2/grants").json()["active"] > 100
+    directives = api.get("/directives?model=atlas-2").json()["items"]
+    assert sorted(d["action"] for d in directives) == ["halt", "restore"]
+    reports = api.get("/reports?model=atlas-2").json()["items"]
+    assert "competes with Atlas Labs" in reports[0]["conflict_of_interest"]
+    decisions = api.get("/decisions?limit=50").json()["items"]
+    assert len(decisions) == 5
+    assert all(len(d["reasons"]) == 2 for d in decisions)
+    meridian = api.get("/models/meridian-2/status").json()
+    assert (meridian["status"], meridian["tier"]) == ("approved", "approved_partners")
+    events = api.get("/events?limit=500").json()["items"]
+    kinds = {e["kind"] for e in events}
+    assert {"information.requested", "appeal.ruled", "access.refused", "report.filed"} <= kinds
+    assert api.get("/evidence/" + decisions[0]["reasons"][0]["evidence"][0]).status_code == 200
+    assert any("Inspect" in line for line in lines)
+    api.close()
+
+
+def test_the_evidence_came_from_real_inspect_runs_through_the_gateway(demo: Any) -> None:
+    data_dir, _, _, _ = demo
+    from clearance.evidence import load_evidence
+
+    run = load_evidence(Path(data_dir) / "evidence" / "atlas-2-cyber" / "ctf_professional.eval")
+    assert run.kind == "eval"
+    assert run.model == "openai-api/clearance/atlas-2-cyber"
+    assert run.epochs == 5 and run.samples == 40
+
+
+def test_a_finished_demo_is_served_again(demo: Any) -> None:
+    data_dir, _, _, _ = demo
+    assert prepare(data_dir) is False
+
+
+def test_an_unrelated_folder_is_refused(tmp_path: Path) -> None:
+    from clearance.errors import InvalidInput
+
+    (tmp_path / "something.txt").write_text("mine")
+    with pytest.raises(InvalidInput):
+        prepare(tmp_path)
