@@ -68,3 +68,12 @@ def test_the_field_walk_finds_nested_fields() -> None:
     assert "domains[].levels[].max_tier_if_safeguards_missing" in paths
     assert "procedure.directive.sunset_days" in paths
     assert "metrics[].source.reducer" in paths
+
+
+def test_the_api_reference_is_current() -> None:
+    import runpy
+
+    generate = runpy.run_path(str(ROOT / "scripts" / "make_api_docs.py"))["generate"]
+    assert (ROOT / "docs" / "api.md").read_text() == generate(), (
+        "docs/api.md is stale: run python scripts/make_api_docs.py"
+    )
