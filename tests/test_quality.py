@@ -18,7 +18,7 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_ruff_is_clean() -> None:
-    result = run("ruff", "check", "src", "tests", "bench")
+    result = run("ruff", "check", "src", "tests", "bench", "scripts")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
