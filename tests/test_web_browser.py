@@ -73,7 +73,7 @@ def page(browser: Any) -> Iterator[Any]:
 def test_every_page_loads_without_console_errors_at_phone_width(
     site: tuple[Register, Populated, str], page: Any
 ) -> None:
-    reg, made, base = site
+    _, made, base = site
     paths = [
         "/",
         "/models/atlas-2",
@@ -102,16 +102,17 @@ def test_sign_in_shows_the_queue_and_sign_out_ends_it(
 ) -> None:
     reg, made, base = site
     page.goto(base + "/queue")
-    assert page.url.endswith("/signin?next=/queue")
+    page.wait_for_url(base + "/signin?next=/queue")
     page.fill("#api_key", reg.keys["reviewer"])
     page.click("button[type=submit] >> text=Sign in")
-    assert page.url == base + "/queue"
+    page.wait_for_url(base + "/queue")
     assert page.locator("tr.overdue").count() == 1
     assert made.overdue["id"] in page.locator("tr.overdue").inner_text()
     assert page.evaluate("document.cookie") == ""  # HttpOnly: scripts never see the key
     page.click("text=Sign out")
+    page.wait_for_url(base + "/")
     page.goto(base + "/queue")
-    assert "/signin" in page.url
+    page.wait_for_url(base + "/signin?next=/queue")
     assert page.errors == []
 
 
@@ -131,7 +132,7 @@ def test_a_directive_issued_through_the_api_appears_after_a_reload(
     page.reload()
     assert "Halt of rival-2" in directives.inner_text()
     page.click("text=Halt of rival-2")
-    assert page.url.endswith(f"/directives/{issued['id']}")
+    page.wait_for_url(f"{base}/directives/{issued['id']}")
     assert "Incident under investigation." in page.locator("main").inner_text()
     assert page.errors == []
 

@@ -24,7 +24,7 @@ from clearance.web._render import HtmlRoute, page
 router = APIRouter(route_class=HtmlRoute)
 
 WIDTH, HEIGHT = 640, 300
-LEFT, RIGHT, TOP, BOTTOM = 48, 120, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 48, 140, 16, 40
 PALETTE = ("#0969da", "#8250df", "#bf3989", "#1a7f37", "#9a6700", "#cf222e", "#57606a", "#0a3069")
 
 
