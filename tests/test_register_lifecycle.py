@@ -296,6 +296,7 @@ def test_filing_runs_the_assessor_on_uploaded_evidence(register: Register) -> No
     assessment = application["assessment"]
     assert {d["domain"]: d["level"] for d in assessment["domains"]}["cyber"] == "cyber-high"
     assert assessment["max_tier"] == "public_safeguarded"
+    assert application["safeguards_declaration"] == safeguards["sha256"]
     assert application["safeguards"] == [
         "misuse-classifiers",
         "account-enforcement",

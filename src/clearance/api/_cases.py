@@ -105,6 +105,7 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
                 EvidenceRef(sha256=e.digest, name=e.name, kind=e.kind) for e in evidence
             ),
             safeguards=tuple(c.id for c in declaration.safeguards) if declaration else (),
+            safeguards_declaration=declaration.digest if declaration else None,
             assessment=assessment,
             self_assessment=body.self_assessment,
             now=now,

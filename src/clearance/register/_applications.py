@@ -51,6 +51,7 @@ def file_application(
     assessment: dict[str, Any],
     self_assessment: dict[str, Any] | None,
     now: dt.datetime,
+    safeguards_declaration: str | None = None,
 ) -> Change:
     """A developer files for release; the deadline starts from the framework's procedure."""
     require_role(principal, "developer")
@@ -71,6 +72,7 @@ def file_application(
         requested_jurisdictions=tuple(sorted(set(requested_jurisdictions))),
         evidence=evidence,
         safeguards=safeguards,
+        safeguards_declaration=safeguards_declaration,
         assessment=assessment,
         self_assessment=self_assessment,
         filed_at=now,

@@ -103,6 +103,8 @@ class Application(Record):
     requested_jurisdictions: tuple[str, ...] = Field(min_length=1)
     evidence: tuple[EvidenceRef, ...] = ()
     safeguards: tuple[str, ...] = ()
+    safeguards_declaration: Sha256 | None = None
+    """SHA-256 of the uploaded safeguards declaration the assessment used."""
     assessment: dict[str, Any]
     """The register's own assessment at filing (same function the applicant can run)."""
     self_assessment: dict[str, Any] | None = None

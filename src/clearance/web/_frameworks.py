@@ -7,7 +7,6 @@ level or permitted tier differ are listed.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -60,21 +59,6 @@ def versions(tx: Transaction) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
-def _declaration(
-    declarations: list[tuple[dt.datetime, SafeguardDeclaration]], application: Application
-) -> SafeguardDeclaration | None:
-    # The application keeps the ids of the safeguards in place, not the declaration's digest:
-    # take the newest uploaded declaration that claims exactly those ids before the filing.
-    if not application.safeguards:
-        return None
-    wanted = set(application.safeguards)
-    best = None
-    for uploaded, declaration in declarations:
-        if {c.id for c in declaration.safeguards} == wanted and uploaded <= application.filed_at:
-            best = declaration
-    return best
-
-
 def impact(tx: Transaction, old: Framework, new: Framework) -> list[dict[str, Any]]:
     """Each model whose latest application's evidence gives a different level or tier."""
     latest: dict[str, Application] = {}
@@ -91,24 +75,23 @@ def impact(tx: Transaction, old: Framework, new: Framework) -> list[dict[str, An
         item = evidence_from_dict(row.parsed)
         if not isinstance(item, SafeguardDeclaration):
             parsed[row.sha256] = item
-    declarations: list[tuple[dt.datetime, SafeguardDeclaration]] = []
-    if any(a.safeguards for a in latest.values()):
-        for row in tx.connection.execute(
-            select(t.evidence.c.parsed, t.evidence.c.uploaded_at)
-            .where(t.evidence.c.kind == "safeguards")
-            .order_by(t.evidence.c.uploaded_at)
-        ):
-            item = evidence_from_dict(row.parsed)
-            if isinstance(item, SafeguardDeclaration):
-                uploaded = row.uploaded_at
-                if uploaded.tzinfo is None:
-                    uploaded = uploaded.replace(tzinfo=dt.UTC)
-                declarations.append((uploaded, item))
+    wanted = sorted({a.safeguards_declaration for a in latest.values() if a.safeguards_declaration})
+    declarations: dict[str, SafeguardDeclaration] = {}
+    for row in tx.connection.execute(
+        select(t.evidence.c.sha256, t.evidence.c.parsed).where(t.evidence.c.sha256.in_(wanted))
+    ):
+        item = evidence_from_dict(row.parsed)
+        if isinstance(item, SafeguardDeclaration):
+            declarations[row.sha256] = item
     models = {m.id: m for m in tx.find(ModelConfig, id=tuple(latest))}
     changed = []
     for model_id, application in sorted(latest.items(), key=lambda i: models[i[0]].name):
         evidence = [parsed[e.sha256] for e in application.evidence if e.sha256 in parsed]
-        declaration = _declaration(declarations, application)
+        declaration = (
+            declarations.get(application.safeguards_declaration)
+            if application.safeguards_declaration
+            else None
+        )
         before = assess(old, evidence, declaration)
         after = assess(new, evidence, declaration)
         levels = _level_changes(before, after)
