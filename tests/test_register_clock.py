@@ -150,3 +150,30 @@ def test_appeal_window_closes(register: Register) -> None:
     assert reg.ok(None, "GET", f"/decisions/{decision['id']}")["final"] is True
     late = reg.call("dev", "POST", f"/decisions/{decision['id']}/appeals", json={"grounds": "late"})
     assert late.status_code == 409
+
+
+def test_approval_lapses_after_its_validity(register: Register) -> None:
+    reg = register
+    app_id = file_application(reg)["id"]
+    take_case(reg, app_id)
+    decision = reg.ok(
+        "reviewer",
+        "POST",
+        f"/applications/{app_id}/decision",
+        json={
+            "outcome": "approved",
+            "tier": "internal",
+            "jurisdictions": [],
+            "reasons": [{"text": "Internal use only.", "rules": ["evidence.missing"]}],
+            "justification": "Internal deployment while evaluations are filed.",
+        },
+    )
+    assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "approved"
+    reg.clock.advance(days=364)
+    assert "approval_lapsed" not in [d["kind"] for d in run_clock(reg)]
+    reg.clock.advance(days=1)
+    assert {"kind": "approval_lapsed", "subject": decision["id"]} in run_clock(reg)
+    assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "lapsed"
+    assert reg.ok(None, "GET", f"/decisions/{decision['id']}")["lapsed"] is True
+    assert run_clock(reg) == []
+    assert len(events_of(reg, "decision.lapsed")) == 1

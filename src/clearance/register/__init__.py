@@ -16,6 +16,7 @@ from clearance.register._appeals import (
     appoint_panel,
     close_appeal_window,
     file_appeal,
+    lapse_decision,
     rule_on_appeal,
 )
 from clearance.register._applications import (
@@ -35,6 +36,7 @@ from clearance.register._clock import (
     decision_due,
     directive_due,
     grant_due,
+    lapse_due,
 )
 from clearance.register._directives import expire_directive, issue_directive, renew_directive
 from clearance.register._events import SCHEDULER, Change, Event, EventKind
@@ -107,6 +109,8 @@ __all__ = [
     "file_report",
     "grant_due",
     "issue_directive",
+    "lapse_decision",
+    "lapse_due",
     "model_status",
     "prescribed_tier",
     "register_model",

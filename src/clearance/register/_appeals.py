@@ -159,6 +159,21 @@ def rule_on_appeal(
     return Change(tuple(records), tuple(events))  # type: ignore[arg-type]
 
 
+def lapse_decision(decision: Decision, now: dt.datetime) -> Change:
+    """The approval's validity ended: recorded once, so the model's status reads lapsed."""
+    if decision.lapsed or decision.outcome == "denied" or now < decision.valid_until:
+        raise Conflict(f"decision {decision.id} does not lapse now")
+    event = Event(
+        kind="decision.lapsed",
+        subject=decision.id,
+        model_id=decision.model_id,
+        actor=SCHEDULER,
+        at=now,
+        data={"valid_until": decision.valid_until.isoformat()},
+    )
+    return Change((decision.model_copy(update={"lapsed": True}),), (event,))
+
+
 def close_appeal_window(decision: Decision, pending: bool, now: dt.datetime) -> Change:
     """The window closed with no appeal pending: the decision becomes final."""
     if decision.final or pending or now < decision.appeal_deadline:

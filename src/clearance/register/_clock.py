@@ -8,7 +8,9 @@ from typing import Literal
 
 from clearance.register._records import Application, Decision, Directive, Grant
 
-DueKind = Literal["deemed_approval", "appeal_window_closed", "directive_sunset", "grant_expiry"]
+DueKind = Literal[
+    "deemed_approval", "appeal_window_closed", "approval_lapsed", "directive_sunset", "grant_expiry"
+]
 
 
 @dataclass(frozen=True, order=True)
@@ -36,6 +38,18 @@ def decision_due(decision: Decision, appeal_pending: bool, now: dt.datetime) -> 
     """A decision whose appeal window closed with no appeal pending becomes final."""
     if not decision.final and not appeal_pending and decision.appeal_deadline <= now:
         return Due(decision.appeal_deadline, "appeal_window_closed", decision.id)
+    return None
+
+
+def lapse_due(decision: Decision, now: dt.datetime) -> Due | None:
+    """A standing approval past its validity lapses (the model needs a new application)."""
+    if (
+        decision.outcome != "denied"
+        and not decision.set_aside
+        and not decision.lapsed
+        and decision.valid_until <= now
+    ):
+        return Due(decision.valid_until, "approval_lapsed", decision.id)
     return None
 
 

@@ -23,6 +23,7 @@ EventKind = Literal[
     "decision.deemed",
     "decision.final",
     "decision.set_aside",
+    "decision.lapsed",
     "appeal.filed",
     "appeal.panel_appointed",
     "appeal.ruled",

@@ -160,6 +160,8 @@ class Decision(Record):
     """True once the appeal window has closed without an appeal, or an appeal was ruled on."""
     set_aside: bool = False
     """True when an appeal overturned it; the application is then reviewed again."""
+    lapsed: bool = False
+    """True once the clock has recorded that the approval's validity ended."""
 
 
 class Appeal(Record):

@@ -27,6 +27,8 @@ from clearance.register import (
     expire_directive,
     expire_grant,
     grant_due,
+    lapse_decision,
+    lapse_due,
 )
 from clearance.store import _tables as t
 from clearance.store._store import TABLES, Store, Transaction
@@ -45,6 +47,11 @@ def due_transitions(tx: Transaction, framework: Framework, now: dt.datetime) -> 
         tx, Decision, t.decisions.c.final.is_(False), t.decisions.c.appeal_deadline <= now
     ):
         if (due := decision_due(decision, _appeal_pending(tx, decision.id), now)) is not None:
+            found.append(due)
+    for decision in _rows(
+        tx, Decision, t.decisions.c.lapsed.is_not(True), t.decisions.c.valid_until <= now
+    ):
+        if (due := lapse_due(decision, now)) is not None:
             found.append(due)
     for directive in _rows(
         tx, Directive, t.directives.c.state == "active", t.directives.c.sunset_at <= now
@@ -88,6 +95,8 @@ def _transition(tx: Transaction, framework: Framework, due: Due, now: dt.datetim
     if due.kind == "appeal_window_closed":
         decision = tx.get(Decision, due.subject)
         return close_appeal_window(decision, _appeal_pending(tx, decision.id), now)
+    if due.kind == "approval_lapsed":
+        return lapse_decision(tx.get(Decision, due.subject), now)
     if due.kind == "directive_sunset":
         return expire_directive(tx.get(Directive, due.subject), now)
     return expire_grant(tx.get(Grant, due.subject), now)

@@ -78,7 +78,9 @@ decisions = _record_table(
     Column("final", Boolean, nullable=False),
     Column("appeal_deadline", DateTime(timezone=True), nullable=False),
     Column("decided_at", DateTime(timezone=True), nullable=False),
-    indexes=("model_id", "final", "decided_at"),
+    Column("valid_until", DateTime(timezone=True), nullable=True),
+    Column("lapsed", Boolean, nullable=True),
+    indexes=("model_id", "final", "decided_at", "valid_until"),
 )
 appeals = _record_table(
     "appeals",
