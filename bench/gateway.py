@@ -118,7 +118,7 @@ GATEWAY = textwrap.dedent(
                       trusted=[key.verifier])
     gateway.install(sign_envelope(snapshot.payload(), PAYLOAD_TYPE, key).to_json())
     uvicorn.run(GatewayServer(gateway), host="127.0.0.1", port=port, log_level="error",
-                access_log=False, loop="uvloop", http="httptools")
+                access_log=False, loop="uvloop", http="httptools", proxy_headers=False)
     """
 )
 

@@ -117,10 +117,19 @@ def approve(reg: Register, model: str, tier: str, jurisdictions: tuple[str, ...]
 
 
 def start_deployment(
-    tmp_path: Path, *, ttl: float = 300.0, max_body: int = 64 * 1024, clock_offset: list[float]
+    tmp_path: Path,
+    *,
+    ttl: float = 300.0,
+    max_body: int = 64 * 1024,
+    clock_offset: list[float],
+    redis_url: str | None = None,
+    database_url: str | None = None,
 ) -> Deployment:
     folder, admin_key = init_data_dir(
-        tmp_path / "data", origin="test.example/log", now=dt.datetime.now(dt.UTC)
+        tmp_path / "data",
+        database_url=database_url,
+        origin="test.example/log",
+        now=dt.datetime.now(dt.UTC),
     )
     store = folder.open_store()
     token = gateway_token(folder.path)
@@ -130,6 +139,7 @@ def start_deployment(
         ttl=ttl,
         max_body=max_body,
         clock=lambda: time.time() + clock_offset[0],
+        redis_url=redis_url,
     )
     app = build_app(store, clock=system_clock, clock_interval=None, gateway=settings)
     served = Served(gateway_first(app))
@@ -150,7 +160,11 @@ def start_deployment(
     approve(reg, "atlas-partners", "approved_partners", ("tier-1", "tier-2"))
     approve(reg, "atlas-internal", "internal", ("tier-1",))
     deployment = Deployment(reg, served, app, token, folder.path)
-    deployment.wait_for_snapshot_with(lambda s: "atlas-internal" in s.models, timeout=5)
+    # the last decision must be in the snapshot, not only the model it approves
+    deployment.wait_for_snapshot_with(
+        lambda s: "atlas-internal" in s.models and s.models["atlas-internal"].tier is not None,
+        timeout=5,
+    )
     return deployment
 
 

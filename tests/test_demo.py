@@ -36,29 +36,39 @@ def test_demo_json_has_the_promised_shape(demo: Any) -> None:
 def test_every_may_call_is_served_and_every_may_not_call_refused(demo: Any) -> None:
     _, _, summary, _ = demo
     for organization in summary["organizations"]:
-        client = openai.OpenAI(base_url=summary["base_url"], api_key=organization["api_key"])
-        listed = {model.id for model in client.models.list()}
-        for model in organization["may_call"]:
-            answer = client.chat.completions.create(
+        with openai.OpenAI(base_url=summary["base_url"], api_key=organization["api_key"]) as c:
+            check(c, organization)
+
+
+def check(client: openai.OpenAI, organization: dict[str, Any]) -> None:
+    """Each model the organization may call answers; each other is refused with its code."""
+    listed = {model.id for model in client.models.list()}
+    for model in organization["may_call"]:
+        answer = client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": "hello"}]
+        )
+        assert answer.choices[0].message.content, (organization["name"], model)
+        assert model in listed, (organization["name"], model)
+    for model, code in organization["may_not_call"].items():
+        with pytest.raises(openai.APIStatusError) as refused:
+            client.chat.completions.create(
                 model=model, messages=[{"role": "user", "content": "hello"}]
             )
-            assert answer.choices[0].message.content, (organization["name"], model)
-            assert model in listed, (organization["name"], model)
-        for model, code in organization["may_not_call"].items():
-            with pytest.raises(openai.APIStatusError) as refused:
-                client.chat.completions.create(
-                    model=model, messages=[{"role": "user", "content": "hello"}]
-                )
-            body = refused.value.body
-            assert isinstance(body, dict)
-            got = body.get("code") or body.get("error", {}).get("code")
-            assert got == code, (organization["name"], model, body)
-            assert model not in listed
+        body = refused.value.body
+        assert isinstance(body, dict)
+        got = body.get("code") or body.get("error", {}).get("code")
+        assert got == code, (organization["name"], model, body)
+        assert model not in listed
 
 
 def test_the_story_is_in_the_register(demo: Any) -> None:
     _, base_url, _, lines = demo
-    api = httpx.Client(base_url=f"{base_url}/api/v1")
+    with httpx.Client(base_url=f"{base_url}/api/v1") as api:
+        check_register(api, lines)
+
+
+def check_register(api: httpx.Client, lines: list[str]) -> None:
+    """The acts of the story, as the public reads them."""
     atlas = api.get("/models/atlas-2/status").json()
     assert atlas["status"] == "restricted"
     assert len(atlas["restricted_to"]["organizations"]) > 100
@@ -77,7 +87,6 @@ def test_the_story_is_in_the_register(demo: Any) -> None:
     assert {"information.requested", "appeal.ruled", "access.refused", "report.filed"} <= kinds
     assert api.get("/evidence/" + decisions[0]["reasons"][0]["evidence"][0]).status_code == 200
     assert any("Inspect" in line for line in lines)
-    api.close()
 
 
 def test_the_evidence_came_from_real_inspect_runs_through_the_gateway(demo: Any) -> None:

@@ -222,7 +222,6 @@ def test_bad_input_gets_an_openai_shaped_error(deployment: Deployment) -> None:
 def test_upstream_failures_are_reported_and_metered(deployment: Deployment) -> None:
     gateway = deployment.app.state.gateway
     gateway.timeout = 0.5
-    gateway._session = None  # a new session with the shorter timeout
     cases = [
         ("__garbage__", 502, "upstream_invalid_response"),
         ("__reset__", 502, "upstream_unavailable"),

@@ -110,3 +110,42 @@ def test_a_replica_refuses_a_snapshot_signed_by_another_key(tmp_path: Path) -> N
     finally:
         deployment.served.stop()
         deployment.reg.client.close()
+
+
+def test_the_gateway_on_both_databases(tmp_path: Path, database_url: str) -> None:
+    """Snapshot compiled, a directive enforced within a second, usage totals written."""
+    deployment = start_deployment(tmp_path, clock_offset=[0.0], database_url=database_url)
+    auth = {"Authorization": f"Bearer {deployment.key('partner')}"}
+    url = f"{deployment.v1}/chat/completions"
+    try:
+        assert httpx.post(url, json=chat("atlas-tier1"), headers=auth).status_code == 200
+        assert httpx.post(url, json=chat("atlas-internal"), headers=auth).status_code == 403
+        issued = time.monotonic()
+        deployment.reg.ok(
+            "admin",
+            "POST",
+            "/directives",
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+        )
+        served = 1
+        while (refused := httpx.post(url, json=chat("atlas-tier1"), headers=auth)).is_success:
+            served += 1
+            assert time.monotonic() - issued < 1.0
+            time.sleep(0.02)
+        assert refused.json()["error"]["code"] == "model_halted"
+        expected = {
+            "atlas-tier1": (served, {"model_halted": 1}),
+            "atlas-internal": (0, {"no_grant": 1}),
+        }
+        deadline = time.monotonic() + 10
+        while True:
+            items = deployment.reg.ok("admin", "GET", "/usage")["items"]
+            found = {i["model"]: (i["calls"], i["refusals"]) for i in items}
+            if found == expected:
+                break
+            assert time.monotonic() < deadline, f"usage totals {found}, expected {expected}"
+            time.sleep(0.1)
+    finally:
+        deployment.served.stop()
+        deployment.reg.client.close()
+        deployment.app.state.snapshots.context.store.engine.dispose()

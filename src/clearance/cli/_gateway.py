@@ -57,7 +57,9 @@ def gateway_command(
     follower = Follower(gateway, register, token, interval=poll, redis_url=redis)
     app = GatewayServer(gateway, [follower.run])
     typer.echo(f"clearance gateway on http://{host}:{port}/v1, following {register}")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
+    )
 
 
 def _redis(url: str) -> object:

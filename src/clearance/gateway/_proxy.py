@@ -1,7 +1,8 @@
 """The gateway: an OpenAI-compatible ASGI app that decides every call, then forwards or refuses.
 
 Kept off FastAPI on purpose: the hot path is a dict look-up for the key, a cached decision, a
-counter, and one pooled aiohttp request upstream. Streams are passed through event by event.
+counter, and one request upstream on a pooled keep-alive connection (`_client`), carrying the
+caller's body bytes unchanged. Streams are passed through event by event.
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
-
-import aiohttp
 
 from clearance.gateway._client import UpstreamPool
 from clearance.gateway._errors import error_json
@@ -70,7 +69,6 @@ class Gateway:
         self.max_body = max_body
         self.timeout = timeout
         self.connections = connections
-        self._session: aiohttp.ClientSession | None = None
         self._pool = UpstreamPool(idle_per_host=connections)
         self._secrets = [s.encode() for s in upstreams.secrets()]
 
@@ -115,28 +113,9 @@ class Gateway:
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def session(self) -> aiohttp.ClientSession:
-        """The one pooled client session (made in the running loop on first use)."""
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit=self.connections, limit_per_host=self.connections, ttl_dns_cache=300
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(
-                    total=None, sock_connect=self.timeout, sock_read=self.timeout
-                ),
-                auto_decompress=False,
-                skip_auto_headers=("User-Agent",),
-            )
-        return self._session
-
     async def close(self) -> None:
         """Close the upstream connections."""
         self._pool.close()
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     # -- ASGI ------------------------------------------------------------------------------
 
@@ -263,10 +242,9 @@ class Gateway:
             )
         url = upstream.base_url + path
         if request.get("stream") is True:
-            headers = {"Content-Type": "application/json"}
-            if upstream.api_key:
-                headers["Authorization"] = f"Bearer {upstream.api_key}"
-            await self._stream(send, url, headers, request, path, (model, org, grant_id))
+            await self._stream(
+                send, url, upstream.api_key, body, request, path, (model, org, grant_id)
+            )
         else:
             await self._once(send, url, upstream.api_key, body, (model, org, grant_id))
         return None
@@ -317,7 +295,8 @@ class Gateway:
         self,
         send: Send,
         url: str,
-        headers: dict[str, str],
+        api_key: str,
+        body: bytes,
         request: dict[str, Any],
         path: str,
         who: tuple[str, str, str],
@@ -326,10 +305,12 @@ class Gateway:
         if path == "/chat/completions":
             options = request.get("stream_options")
             if not (isinstance(options, dict) and options.get("include_usage")):
-                request = {**request, "stream_options": {"include_usage": True}}
+                # usage is what metering counts: ask for it, and keep it from a caller who
+                # did not
+                body = json.dumps({**request, "stream_options": {"include_usage": True}}).encode()
                 strip_usage = True
         try:
-            response = await self.session().post(url, json=request, headers=headers)
+            response = await self._pool.stream(url, api_key, body, self.timeout)
         except Exception as exc:
             self.meter.failure(*who)
             return await self._upstream_failed(send, exc, who[0])
@@ -337,7 +318,7 @@ class Gateway:
         started = False
         try:
             if response.status != 200:
-                data = self._scrub(await response.read())
+                data = self._scrub(await response.read_all(self.timeout))
                 self.meter.failure(*who)
                 if response.status >= 500:
                     return await _reply(
@@ -347,7 +328,7 @@ class Gateway:
             await send({"type": "http.response.start", "status": 200, "headers": SSE_HEADERS})
             started = True
             pending = b""
-            async for chunk in response.content.iter_any():
+            while chunk := await response.read(self.timeout):
                 pending += chunk
                 if b"\n\n" not in pending:
                     continue

@@ -186,7 +186,8 @@ class Decider:
         try:
             codes = self._answers[key]
         except KeyError:
-            codes = self._evaluate(organization_id, model_name, dict(zip(CONTEXT, facts)))
+            context = dict(zip(CONTEXT, facts, strict=True))
+            codes = self._evaluate(organization_id, model_name, context)
             if len(self._answers) >= CACHE_LIMIT:
                 self._answers = {}
             self._answers[key] = codes
@@ -243,7 +244,7 @@ class Decider:
 
 
 def _context_only(policies: str) -> bool:
-    """Whether these policies can only ever read the context (so Cedar's answer depends on it alone).
+    """Whether these policies read the context only, so that Cedar's answer depends on it alone.
 
     True when no policy is a template, every scope leaves principal and resource open, and no
     condition mentions either variable; the action is always the same and there are no entities.
