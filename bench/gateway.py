@@ -96,8 +96,8 @@ UPSTREAM = textwrap.dedent(
 
 GATEWAY = textwrap.dedent(
     """
-    import datetime as dt, sys, uvicorn
-    from clearance.gateway import Gateway, GatewayServer, Upstream, Upstreams
+    import datetime as dt, sys
+    from clearance.gateway import Gateway, GatewayServer, Upstream, Upstreams, serve
     from clearance.ledger import SigningKey, sign_envelope
     from clearance.policy import PAYLOAD_TYPE, build_snapshot
     port, upstream, secret_sha = int(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -117,8 +117,8 @@ GATEWAY = textwrap.dedent(
     gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream, "sk-upstream")}),
                       trusted=[key.verifier])
     gateway.install(sign_envelope(snapshot.payload(), PAYLOAD_TYPE, key).to_json())
-    uvicorn.run(GatewayServer(gateway), host="127.0.0.1", port=port, log_level="error",
-                access_log=False, loop="uvloop", http="httptools", proxy_headers=False)
+    # served exactly as `clearance gateway` serves it
+    serve(GatewayServer(gateway), "127.0.0.1", port, log_level="error")
     """
 )
 

@@ -33,8 +33,6 @@ def gateway_command(
     max_body: Annotated[int, typer.Option(help="Largest request body, in bytes.")] = 4194304,
 ) -> None:
     """Run a gateway replica: it follows the register's signed snapshot and serves /v1."""
-    import uvicorn
-
     from clearance.gateway import (
         Follower,
         Gateway,
@@ -42,6 +40,7 @@ def gateway_command(
         LocalLimiter,
         RedisLimiter,
         Upstreams,
+        serve,
     )
     from clearance.ledger import VerifierKey
 
@@ -57,9 +56,7 @@ def gateway_command(
     follower = Follower(gateway, register, token, interval=poll, redis_url=redis)
     app = GatewayServer(gateway, [follower.run])
     typer.echo(f"clearance gateway on http://{host}:{port}/v1, following {register}")
-    uvicorn.run(
-        app, host=host, port=port, log_level="warning", access_log=False, proxy_headers=False
-    )
+    serve(app, host, port)
 
 
 def _redis(url: str) -> object:

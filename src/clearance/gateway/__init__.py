@@ -11,6 +11,7 @@ from clearance.gateway._follow import CHANNEL, SNAPSHOT_PATH, USAGE_PATH, Follow
 from clearance.gateway._limits import Limiter, LocalLimiter, RedisLimiter
 from clearance.gateway._metering import NO_GRANT, Meter, MeterCollector, UsageRow
 from clearance.gateway._proxy import DEFAULT_MAX_BODY, Gateway, SnapshotRefused
+from clearance.gateway._serve import serve
 from clearance.gateway._upstreams import UPSTREAMS_FILE, Upstream, Upstreams
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "UsageRow",
     "error_json",
     "metrics_registry",
+    "serve",
 ]

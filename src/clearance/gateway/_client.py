@@ -29,6 +29,9 @@ class _Connection(asyncio.Protocol):
     """
 
     def __init__(self) -> None:
+        # kept rather than asked for on every wait: on Python 3.11 get_running_loop() makes a
+        # getpid() system call each time (its fork check), one per upstream answer
+        self.loop = asyncio.get_running_loop()
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[None] | None = None
@@ -107,7 +110,7 @@ class _Connection(asyncio.Protocol):
         """Until the next wake-up; raises what failed the connection, or TimeoutError."""
         if self.error is not None:
             raise self.error
-        loop = asyncio.get_running_loop()
+        loop = self.loop
         waiter: asyncio.Future[None] = loop.create_future()
         self.waiter = waiter
         timer = loop.call_later(timeout, self.timed_out)
