@@ -177,3 +177,23 @@ def test_approval_lapses_after_its_validity(register: Register) -> None:
     assert reg.ok(None, "GET", f"/decisions/{decision['id']}")["lapsed"] is True
     assert run_clock(reg) == []
     assert len(events_of(reg, "decision.lapsed")) == 1
+
+
+def test_each_application_keeps_the_procedure_it_was_filed_under(register: Register) -> None:
+    import yaml
+
+    from clearance.examples import example_path
+
+    reg = register
+    first = file_application(reg)["id"]
+    take_case(reg, first)
+    newer = yaml.safe_load(example_path().read_text())
+    newer["version"] = "2.0.0"
+    newer["procedure"]["deemed_approval"]["enabled"] = False
+    reg.ok("admin", "POST", "/frameworks", content=yaml.safe_dump(newer).encode())
+    second = file_application(reg, "atlas-3")["id"]
+    take_case(reg, second)
+    reg.clock.advance(days=90)
+    # filed under 1.0.0 (deemed approval on): decided; filed under 2.0.0 (off): still open
+    assert [d["subject"] for d in run_clock(reg) if d["kind"] == "deemed_approval"] == [first]
+    assert reg.ok(None, "GET", f"/applications/{second}")["state"] == "under_review"

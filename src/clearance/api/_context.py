@@ -48,6 +48,10 @@ class Context:
             )
         return row.digest, self._frameworks[row.digest]
 
+    def framework_of(self, tx: Transaction, digest: str) -> Framework:
+        """The published framework with this digest (for the clock's per-application rules)."""
+        return self.framework(tx, digest)[1]
+
 
 def publish_framework(
     tx: Transaction, text: str, actor: str, now: dt.datetime

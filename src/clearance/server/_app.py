@@ -23,9 +23,9 @@ async def run_clock(context: Context, interval: float) -> None:
     """Apply due clock transitions every `interval` seconds until cancelled."""
     while True:
         try:
-            with context.store.read() as tx:
-                _, framework = context.framework(tx)
-            applied = await asyncio.to_thread(run_due, context.store, framework, context.clock())
+            applied = await asyncio.to_thread(
+                run_due, context.store, context.framework_of, context.clock()
+            )
             for due in applied:
                 log.info("clock applied %s to %s", due.kind, due.subject)
         except Exception:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
@@ -35,13 +36,16 @@ from clearance.store._store import TABLES, Store, Transaction
 
 R = TypeVar("R", bound=Record)
 
+FrameworkOf = Callable[[Transaction, str], Framework]
+"""A published framework by digest: each application keeps the procedure it was filed under."""
 
-def due_transitions(tx: Transaction, framework: Framework, now: dt.datetime) -> list[Due]:
+
+def due_transitions(tx: Transaction, framework_of: FrameworkOf, now: dt.datetime) -> list[Due]:
     """Every transition due at `now`, oldest first, found through the indexed time columns."""
     found: list[Due] = []
-    deemed = framework.procedure.deemed_approval.enabled
     for application in _rows(tx, Application, t.applications.c.deadline <= now):
-        if (due := application_due(application, deemed, now)) is not None:
+        procedure = framework_of(tx, application.framework_digest).procedure
+        if due := application_due(application, procedure.deemed_approval.enabled, now):
             found.append(due)
     for decision in _rows(
         tx, Decision, t.decisions.c.final.is_(False), t.decisions.c.appeal_deadline <= now
@@ -64,15 +68,15 @@ def due_transitions(tx: Transaction, framework: Framework, now: dt.datetime) -> 
     return sorted(found)
 
 
-def run_due(store: Store, framework: Framework, now: dt.datetime) -> list[Due]:
+def run_due(store: Store, framework_of: FrameworkOf, now: dt.datetime) -> list[Due]:
     """Apply each due transition in its own transaction; returns those this call applied."""
     with store.read() as tx:
-        pending = due_transitions(tx, framework, now)
+        pending = due_transitions(tx, framework_of, now)
     applied: list[Due] = []
     for due in pending:
         with store.transaction() as tx:
             try:
-                change = _transition(tx, framework, due, now)
+                change = _transition(tx, framework_of, due, now)
             except Conflict:
                 # Changed since it was found (decided, renewed, ...): nothing is due any more.
                 continue
@@ -83,13 +87,13 @@ def run_due(store: Store, framework: Framework, now: dt.datetime) -> list[Due]:
     return applied
 
 
-def _transition(tx: Transaction, framework: Framework, due: Due, now: dt.datetime) -> Change:
+def _transition(tx: Transaction, framework_of: FrameworkOf, due: Due, now: dt.datetime) -> Change:
     if due.kind == "deemed_approval":
         application = tx.get(Application, due.subject)
         return deem_decision(
             new_id=f"dec_{secrets.token_hex(8)}",
             application=application,
-            framework=framework,
+            framework=framework_of(tx, application.framework_digest),
             now=now,
         )
     if due.kind == "appeal_window_closed":
