@@ -18,7 +18,7 @@ from clearance.api._bodies import (
     Panel,
     Question,
 )
-from clearance.api._common import Page, find_model, new_id, page_params, paginate
+from clearance.api._common import Page, find_model, model_id_or_none, new_id, page_params, paginate
 from clearance.errors import InvalidInput
 from clearance.framework import (
     EvalRun,
@@ -123,7 +123,7 @@ def list_applications(
 ) -> Page:
     """Applications, optionally for one model or in one state."""
     with ctx.store.read() as tx:
-        model_id = find_model(tx, model).id if model else None
+        model_id = model_id_or_none(tx, model)
         return paginate(tx, Application, *paging, model_id=model_id, state=state)
 
 
@@ -224,7 +224,7 @@ def list_decisions(
 ) -> Page:
     """Decisions, optionally for one model."""
     with ctx.store.read() as tx:
-        model_id = find_model(tx, model).id if model else None
+        model_id = model_id_or_none(tx, model)
         return paginate(tx, Decision, *paging, model_id=model_id)
 
 

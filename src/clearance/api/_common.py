@@ -38,6 +38,11 @@ def find_organization(tx: Transaction, name_or_id: str) -> Organization:
     return found
 
 
+def model_id_or_none(tx: Transaction, name_or_id: str | None) -> str | None:
+    """The id of the model a list is filtered on, or None for no filter."""
+    return find_model(tx, name_or_id).id if name_or_id else None
+
+
 class Page(BaseModel):
     """A page of a list: the items, and the cursor for the next page (null at the end)."""
 

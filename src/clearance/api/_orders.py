@@ -12,6 +12,7 @@ from clearance.api._common import (
     Page,
     find_model,
     find_organization,
+    model_id_or_none,
     new_id,
     page_params,
     paginate,
@@ -81,7 +82,7 @@ def list_directives(
 ) -> Page:
     """Directives, optionally for one model or in one state."""
     with ctx.store.read() as tx:
-        model_id = find_model(tx, model).id if model else None
+        model_id = model_id_or_none(tx, model)
         return paginate(tx, Directive, *paging, model_id=model_id, state=state)
 
 
@@ -201,7 +202,7 @@ def list_reports(
 ) -> Page:
     """Risk reports with their disclosures."""
     with ctx.store.read() as tx:
-        model_id = find_model(tx, model).id if model else None
+        model_id = model_id_or_none(tx, model)
         return paginate(tx, RiskReport, *paging, model_id=model_id)
 
 

@@ -14,7 +14,15 @@ from starlette.concurrency import run_in_threadpool
 
 from clearance.api._auth import Caller, Ctx
 from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
-from clearance.api._common import Page, find_model, find_organization, new_id, page_params, paginate
+from clearance.api._common import (
+    Page,
+    find_model,
+    find_organization,
+    model_id_or_none,
+    new_id,
+    page_params,
+    paginate,
+)
 from clearance.api._context import publish_framework
 from clearance.errors import InvalidInput, NotFound
 from clearance.framework import SafeguardDeclaration, evidence_to_dict
@@ -145,7 +153,7 @@ def list_events(
 ) -> dict[str, Any]:
     """The register's events in order; page with `after`."""
     with ctx.store.read() as tx:
-        model_id = find_model(tx, model).id if model else None
+        model_id = model_id_or_none(tx, model)
         found = tx.events(model_id=model_id, after=after, limit=limit)
     items = [{"seq": seq} | event.model_dump(mode="json") for seq, event in found]
     return {"items": items, "next": found[-1][0] if len(found) == limit else None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -50,9 +51,24 @@ def _fetch(url: str, path: str) -> bytes:
         raise Unavailable(f"{url}{path}: cannot be reached: {exc}") from None
 
 
-def _source(data_dir: Path | None, url: str | None) -> None:
+def _write_from(
+    output: Path,
+    data_dir: Path | None,
+    url: str | None,
+    path: str,
+    parse: Callable[[bytes], object],
+    local: Callable[[Path], bytes],
+) -> None:
+    """Fetch `path` from a register URL (checked by parsing it) or build it from a data folder."""
     if (data_dir is None) == (url is None):
         raise InvalidInput("give either --data-dir or --url")
+    if url is not None:
+        data = _fetch(url, path)
+        parse(data)
+    else:
+        assert data_dir is not None
+        data = local(data_dir)
+    output.write_bytes(data)
 
 
 def bundle_command(
@@ -62,14 +78,14 @@ def bundle_command(
     url: UrlOption = None,
 ) -> None:
     """Write an offline bundle: the statement's envelope, its tlog proof and the checkpoint."""
-    _source(data_dir, url)
-    if url is not None:
-        data = _fetch(url, f"/log/bundle/{entry_index}")
-        Bundle.from_json(data)
-    else:
-        assert data_dir is not None
-        data = _local_bundle(data_dir, entry_index).to_json()
-    output.write_bytes(data)
+    _write_from(
+        output,
+        data_dir,
+        url,
+        f"/log/bundle/{entry_index}",
+        Bundle.from_json,
+        lambda folder: _local_bundle(folder, entry_index).to_json(),
+    )
     typer.echo(f"wrote the bundle of entry {entry_index} to {output}")
 
 
@@ -95,14 +111,14 @@ def consistency_command(
     url: UrlOption = None,
 ) -> None:
     """Write a consistency file: the latest checkpoint and the proof it extends OLD_SIZE."""
-    _source(data_dir, url)
-    if url is not None:
-        data = _fetch(url, f"/log/proof/consistency?old={old_size}")
-        ConsistencyProof.from_json(data)
-    else:
-        assert data_dir is not None
-        data = _local_consistency(data_dir, old_size).to_json()
-    output.write_bytes(data)
+    _write_from(
+        output,
+        data_dir,
+        url,
+        f"/log/proof/consistency?old={old_size}",
+        ConsistencyProof.from_json,
+        lambda folder: _local_consistency(folder, old_size).to_json(),
+    )
     typer.echo(f"wrote the consistency proof from size {old_size} to {output}")
 
 
