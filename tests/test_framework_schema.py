@@ -169,3 +169,17 @@ def test_missing_required_key() -> None:
     data = small()
     del data["title"]
     assert "required key 'title' is missing" in refused(data)
+
+
+def test_fields_added_later_leave_an_older_frameworks_identity_alone() -> None:
+    """A framework published before `sectors` and `use_cases` existed keeps its SHA-256."""
+    from tests.framework_data import SMALL, load, small
+
+    assert framework_digest(load(SMALL)) == (
+        "d6c856b524062318b5c39313888bf8acd9e02c6c7c7d33adb091f55b53ad1b61"
+    )
+    with_sectors = load(small(sectors=["finance"]))
+    assert framework_digest(with_sectors) != framework_digest(load(SMALL))
+    assert with_sectors.sector_ids() == ("finance", "military")  # listed, and capped
+    with_use_cases = load(small(use_cases={"research": "Research."}))
+    assert framework_digest(with_use_cases) != framework_digest(load(SMALL))

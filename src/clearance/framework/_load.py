@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
 import rfc8785
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from clearance.errors import InvalidInput
 from clearance.framework._schema import Framework
@@ -41,8 +42,36 @@ def framework_digest(framework: Framework) -> str:
 
 
 def canonical_json(framework: Framework) -> bytes:
-    """The framework as RFC 8785 canonical JSON bytes (defaults filled in)."""
-    return bytes(rfc8785.dumps(framework.model_dump(mode="json")))
+    """The framework as RFC 8785 canonical JSON bytes (defaults filled in).
+
+    A field added to the schema later is left out while it holds its default, so a framework
+    published before it existed keeps its identity.
+    """
+    return bytes(rfc8785.dumps(_without_added_defaults(framework)))
+
+
+def _without_added_defaults(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        data = {}
+        for name, info in fields.items():
+            item = getattr(value, name)
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and "added" in extra and item == info.get_default():
+                continue
+            data[name] = _without_added_defaults(item)
+        return data
+    if isinstance(value, tuple | list):
+        return [_without_added_defaults(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_added_defaults(item) for key, item in value.items()}
+    return _json_value(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
 
 
 def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:

@@ -7,13 +7,17 @@ import itertools
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")]
 """Ids are lower-case so that rules and evidence can cite them unambiguously."""
 
 TierId = Literal["public", "public_safeguarded", "approved_partners", "internal", "halted"]
 """Deployment tiers, from the most open to the most closed."""
+
+ADDED: dict[str, JsonValue] = {"added": "0.2"}
+"""Marks a field added after the first schema: left out of a framework's identity while it holds
+its default, so that a framework which does not use it keeps the digest it was published with."""
 
 TIER_ORDER: tuple[TierId, ...] = (
     "public",
@@ -258,6 +262,10 @@ class Framework(_Strict):
     finding_rules: tuple[FindingRule, ...] = ()
     safeguards: tuple[Safeguard, ...] = ()
     jurisdictions: tuple[JurisdictionGroup, ...] = Field(min_length=1)
+    sectors: tuple[Identifier, ...] = Field(default=(), json_schema_extra=ADDED)
+    """End-user sectors an organization may declare, besides those an end_user_caps entry names."""
+    use_cases: dict[Identifier, str] = Field(default={}, json_schema_extra=ADDED)
+    """Use cases a grant may be scoped to (id to description); empty: grants name their own."""
     procedure: Procedure = Procedure()
 
     @model_validator(mode="after")
@@ -330,6 +338,15 @@ class Framework(_Strict):
             if domain.id == domain_id:
                 return domain
         raise KeyError(domain_id)
+
+    def sector_ids(self) -> tuple[str, ...]:
+        """Every sector an organization may declare: the listed ones and every capped one."""
+        capped = {sector for group in self.jurisdictions for sector in group.end_user_caps}
+        return tuple(sorted(set(self.sectors) | capped))
+
+    def group_ids(self) -> tuple[str, ...]:
+        """The jurisdiction groups' ids, in the framework's order."""
+        return tuple(group.id for group in self.jurisdictions)
 
     def group_of(self, country: str) -> JurisdictionGroup | None:
         """The jurisdiction group a country belongs to, falling back to the "*" group."""
