@@ -69,6 +69,9 @@ class Deployment:
         headers = kwargs.pop("headers", {})
         if who is not None:
             headers["Authorization"] = f"Bearer {self.reg.keys[who]}"
+        use_case = kwargs.pop("use_case", None)
+        if use_case is not None:
+            headers["X-Clearance-Use-Case"] = use_case
         if body is None and "content" not in kwargs:
             return httpx.get(f"{self.v1}{path}", headers=headers, timeout=30, **kwargs)
         if body is not None:
@@ -124,7 +127,9 @@ def start_deployment(
     clock_offset: list[float],
     redis_url: str | None = None,
     database_url: str | None = None,
+    register_clock: FakeClock | None = None,
 ) -> Deployment:
+    """A served register and gateway; `register_clock` drives the register's clock by hand."""
     folder, admin_key = init_data_dir(
         tmp_path / "data",
         database_url=database_url,
@@ -141,10 +146,11 @@ def start_deployment(
         clock=lambda: time.time() + clock_offset[0],
         redis_url=redis_url,
     )
-    app = build_app(store, clock=system_clock, clock_interval=None, gateway=settings)
+    clock = register_clock or system_clock
+    app = build_app(store, clock=clock, clock_interval=None, gateway=settings)
     served = Served(gateway_first(app))
     client = httpx.Client(base_url=served.url, timeout=30)
-    reg = Register(client, FakeClock(), folder, keys={"admin": admin_key})  # type: ignore[arg-type]
+    reg = Register(client, register_clock or FakeClock(), folder, keys={"admin": admin_key})  # type: ignore[arg-type]
     reg.ids["Release Authority"] = reg.ok("admin", "GET", "/principals/me")["organization_id"]
     reg.add_org("Atlas Labs", "developer")
     reg.add_org("Agency One", "partner", sector="government")

@@ -30,7 +30,7 @@ def test_demo_json_has_the_promised_shape(demo: Any) -> None:
     assert written["base_url"] == f"{base_url}/v1"
     assert written["admin_api_key"].startswith("clr_")
     for organization in written["organizations"]:
-        assert set(organization) == {"name", "api_key", "may_call", "may_not_call"}
+        assert set(organization) == {"name", "api_key", "may_call", "may_not_call", "use_cases"}
 
 
 def test_every_may_call_is_served_and_every_may_not_call_refused(demo: Any) -> None:
@@ -44,11 +44,19 @@ def check(client: openai.OpenAI, organization: dict[str, Any]) -> None:
     """Each model the organization may call answers; each other is refused with its code."""
     listed = {model.id for model in client.models.list()}
     for model in organization["may_call"]:
+        use_case = organization["use_cases"].get(model)
+        headers = {"X-Clearance-Use-Case": use_case} if use_case else None
         answer = client.chat.completions.create(
-            model=model, messages=[{"role": "user", "content": "hello"}]
+            model=model, messages=[{"role": "user", "content": "hello"}], extra_headers=headers
         )
         assert answer.choices[0].message.content, (organization["name"], model)
         assert model in listed, (organization["name"], model)
+        if use_case:  # a grant scoped to a use case serves no call that declares none
+            with pytest.raises(openai.APIStatusError) as undeclared:
+                client.chat.completions.create(
+                    model=model, messages=[{"role": "user", "content": "hello"}]
+                )
+            assert undeclared.value.status_code == 403
     for model, code in organization["may_not_call"].items():
         with pytest.raises(openai.APIStatusError) as refused:
             client.chat.completions.create(

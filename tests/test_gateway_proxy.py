@@ -144,9 +144,7 @@ def test_a_halt_through_the_api_is_enforced_within_a_second(deployment: Deployme
 
 def grant_access(deployment: Deployment, who: str, model: str, **decision: Any) -> dict[str, Any]:
     reg = deployment.reg
-    request = reg.ok(
-        who, "POST", "/access-requests", json={"model": model, "use_case": "Translation"}
-    )
+    request = reg.ok(who, "POST", "/access-requests", json={"model": model, "use_case": "research"})
     body = {"granted": True, "reasons": "Vetted partner."} | decision
     granted = reg.ok("reviewer", "POST", f"/access-requests/{request['id']}/decision", json=body)
     grant = granted["grant"]
@@ -167,11 +165,13 @@ def test_a_grant_opens_a_partner_model_until_it_expires(deployment: Deployment) 
         expires_at=dt.datetime.fromtimestamp(expires, dt.UTC).isoformat(),
     )
     assert deployment.gateway_call(
-        "partner", "/chat/completions", chat("atlas-partners")
+        "partner", "/chat/completions", chat("atlas-partners"), use_case="research"
     ).is_success
     # past the expiry, before the register's clock has marked it: grant_expired
     deployment.app.state.clock_offset[0] = 121
-    response = deployment.gateway_call("partner", "/chat/completions", chat("atlas-partners"))
+    response = deployment.gateway_call(
+        "partner", "/chat/completions", chat("atlas-partners"), use_case="research"
+    )
     assert response.status_code == 403
     assert error_of(response)["code"] == "grant_expired"
 
@@ -184,9 +184,11 @@ def test_rate_limits_per_grant(deployment: Deployment) -> None:
     offset[0] = (now // 60 + 1) * 60 + 1 - now
     for _ in range(2):
         assert deployment.gateway_call(
-            "partner", "/chat/completions", chat("atlas-partners")
+            "partner", "/chat/completions", chat("atlas-partners"), use_case="research"
         ).is_success
-    limited = deployment.gateway_call("partner", "/chat/completions", chat("atlas-partners"))
+    limited = deployment.gateway_call(
+        "partner", "/chat/completions", chat("atlas-partners"), use_case="research"
+    )
     assert limited.status_code == 429
     assert error_of(limited)["code"] == "rate_limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
@@ -199,9 +201,11 @@ def test_token_limits_per_grant(deployment: Deployment) -> None:
     offset[0] = (now // 60 + 1) * 60 + 1 - now
     words = "one two three four five six"
     assert deployment.gateway_call(
-        "partner", "/chat/completions", chat("atlas-partners", words)
+        "partner", "/chat/completions", chat("atlas-partners", words), use_case="research"
     ).is_success
-    limited = deployment.gateway_call("partner", "/chat/completions", chat("atlas-partners"))
+    limited = deployment.gateway_call(
+        "partner", "/chat/completions", chat("atlas-partners"), use_case="research"
+    )
     assert limited.status_code == 429 and "retry-after" in limited.headers
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.register_fixtures import Register
-from tests.test_register_lifecycle import file_application
+from tests.test_register_lifecycle import approve_for_partners, file_application
 
 PRINCIPALS = ("admin", "reviewer", "panelist", "dev", "rival", "partner", "reporter")
 ANYONE = frozenset(PRINCIPALS)
@@ -40,11 +40,13 @@ def scenario(reg: Register) -> dict[str, str]:
     ids["directive"] = reg.ok(
         "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-3", "grounds": "g"}
     )["id"]
+    # a model approved for partners, for the access endpoints
+    approve_for_partners(reg, file_application(reg, "atlas-4"))
     ids["access"] = reg.ok(
-        "partner", "POST", "/access-requests", json={"model": "atlas-2", "use_case": "triage"}
+        "partner", "POST", "/access-requests", json={"model": "atlas-4", "use_case": "cyber-defense"}
     )["id"]
     other = reg.ok(
-        "partner", "POST", "/access-requests", json={"model": "atlas-2", "use_case": "x"}
+        "partner", "POST", "/access-requests", json={"model": "atlas-4", "use_case": "research"}
     )
     ids["grant"] = reg.ok(
         "admin",
@@ -77,7 +79,7 @@ def endpoints(
         ("POST", f"/appeals/{ids['appeal']}/ruling", {"json": {"ruling": "upheld", "text": "t"}}, frozenset({"panelist"})),
         ("POST", "/directives", {"json": {"action": "halt", "model": "atlas-2", "grounds": "g"}}, frozenset({"admin"})),
         ("POST", f"/directives/{ids['directive']}/renew", {"json": {"grounds": "new"}}, frozenset({"admin"})),
-        ("POST", "/access-requests", {"json": {"model": "atlas-2", "use_case": "u"}}, ANYONE),
+        ("POST", "/access-requests", {"json": {"model": "atlas-2", "use_case": "research"}}, ANYONE),
         ("POST", f"/access-requests/{ids['access']}/decision", {"json": {"granted": False, "reasons": "no"}}, frozenset({"admin", "reviewer"})),
         ("POST", f"/grants/{ids['grant']}/revoke", {}, frozenset({"admin"})),
         ("POST", "/reports", {"json": {"model": "atlas-2", "title": "t", "summary": "s", "conflict_of_interest": "None"}}, ANYONE),

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from clearance.server import build_app
 from tests.register_fixtures import Register
-from tests.test_register_lifecycle import events_of, file_application
+from tests.test_register_lifecycle import approve_for_partners, events_of, file_application
 
 
 def run_clock(reg: Register) -> list[dict[str, str]]:
@@ -111,9 +111,12 @@ def test_directive_renewal_rules(register: Register) -> None:
 
 def test_grant_expiry(register: Register) -> None:
     reg = register
-    file_application(reg)
+    approve_for_partners(reg, file_application(reg))
     request = reg.ok(
-        "partner", "POST", "/access-requests", json={"model": "atlas-2", "use_case": "triage"}
+        "partner",
+        "POST",
+        "/access-requests",
+        json={"model": "atlas-2", "use_case": "cyber-defense"},
     )
     decided = reg.ok(
         "reviewer",

@@ -39,6 +39,21 @@ def file_application(reg: Register, model: str = "atlas-2") -> dict[str, Any]:
     return reg.ok("dev", "POST", "/applications", json=body) | {"evidence_sha256": upload["sha256"]}
 
 
+def approve_for_partners(reg: Register, application: dict[str, Any]) -> dict[str, Any]:
+    """Take the case and approve it for partners in tier-1 (a justified departure)."""
+    reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
+    body = {
+        "outcome": "approved",
+        "tiers": {"tier-1": "approved_partners"},
+        "reasons": [{"text": "Partners only.", "evidence": [application["evidence_sha256"]]}],
+        "justification": "Vetted partners under monitoring.",
+    }
+    decision: dict[str, Any] = reg.ok(
+        "reviewer", "POST", f"/applications/{application['id']}/decision", json=body
+    )
+    return decision
+
+
 def events_of(reg: Register, kind: str) -> list[dict[str, Any]]:
     return [e for e in reg.ok(None, "GET", "/events?limit=500")["items"] if e["kind"] == kind]
 
@@ -162,7 +177,7 @@ def test_lifecycle_end_to_end(register: Register) -> None:
         "partner",
         "POST",
         "/access-requests",
-        json={"model": "atlas-2", "use_case": "Vulnerability triage for agency networks."},
+        json={"model": "atlas-2", "use_case": "cyber-defense"},
     )
     decided = reg.ok(
         "reviewer",

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.framework import TierId
-from clearance.register import Limits, Reason, Role, Ruling
+from clearance.register import Channel, Limits, Reason, Role, Ruling
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -24,7 +24,11 @@ class NewOrganization(Body):
     name: str = Field(min_length=1, max_length=200)
     kind: Literal["developer", "partner", "reporter", "authority"]
     jurisdiction: Country
-    sector: str = ""
+    sector: str = Field(
+        default="",
+        description="End-user sector: one the current framework lists (its sectors, or a "
+        "sector an end_user_caps entry names); empty for none.",
+    )
     name_public: bool = True
 
 
@@ -34,6 +38,9 @@ class NewPrincipal(Body):
     roles: list[Role] = Field(min_length=1)
     expertise: list[str] = []
     conflicts: list[str] = []
+    channel: Channel = Field(
+        default="api", description="The channel this key calls on: api, or app for a consumer app."
+    )
 
 
 class NewModel(Body):
@@ -41,8 +48,13 @@ class NewModel(Body):
     version: str
     variant: str = "standard"
     weights_digest: Sha256
-    channels: list[str] = Field(default_factory=lambda: ["api"], min_length=1)
+    channels: list[str] = Field(
+        default_factory=lambda: ["api"], min_length=1, description="Channels: api, app."
+    )
     upstream_url: str | None = None
+    sibling: str | None = Field(
+        default=None, description="A restricted variant's public sibling (model name or id)."
+    )
 
 
 class NewApplication(Body):
@@ -72,8 +84,21 @@ class Answer(Body):
 
 class NewDecision(Body):
     outcome: Literal["approved", "approved_with_conditions", "denied"]
-    tier: TierId = "halted"
+    tier: TierId = Field(
+        default="halted",
+        description="One tier for every group in `jurisdictions`; a group whose cap is more "
+        "closed needs a justification (a departure, recorded for that group).",
+    )
     jurisdictions: list[str] = []
+    tiers: dict[str, TierId] | None = Field(
+        default=None,
+        description="The per-cell form: jurisdiction group to tier (instead of tier and "
+        "jurisdictions); a cell above its cap needs a justification.",
+    )
+    sector_tiers: dict[str, dict[str, TierId]] = Field(
+        default_factory=dict,
+        description="Group to end-user sector to tier, for sectors whose cell differs.",
+    )
     conditions: list[str] = []
     reasons: list[Reason] = Field(min_length=1)
     justification: str | None = None
@@ -100,6 +125,9 @@ class NewDirective(Body):
     jurisdictions: list[Country] = []
     channels: list[str] = []
     tiers: list[TierId] = []
+    groups: list[str] = Field(
+        default_factory=list, description="Jurisdiction groups still served (restrict)."
+    )
     limits: Limits = Limits()
 
 

@@ -213,6 +213,8 @@ def add_decision(
             reasons=tuple(body.reasons),
             justification=body.justification,
             now=ctx.clock(),
+            tiers=body.tiers,
+            sector_tiers=body.sector_tiers,
         )
         tx.apply(change)
     return change.records[1].model_dump(mode="json")

@@ -21,6 +21,8 @@ from clearance.register import (
     AccessRequest,
     Directive,
     Grant,
+    ModelStatus,
+    Organization,
     RiskReport,
     Scope,
     decide_access,
@@ -53,6 +55,7 @@ def add_directive(body: NewDirective, caller: Caller, ctx: Ctx) -> dict[str, Any
             jurisdictions=tuple(sorted(set(body.jurisdictions))),
             channels=tuple(sorted(set(body.channels))),
             tiers=tuple(body.tiers),
+            groups=tuple(sorted(set(body.groups))),
         )
         change = issue_directive(
             new_id=new_id("dir"),
@@ -109,6 +112,7 @@ def renew(directive_id: str, body: Renewal, caller: Caller, ctx: Ctx) -> dict[st
 def add_access_request(body: NewAccessRequest, caller: Caller, ctx: Ctx) -> dict[str, Any]:
     """An organization asks for access to a model."""
     with ctx.store.transaction() as tx:
+        _, framework = ctx.framework(tx)
         change = request_access(
             new_id=new_id("acr"),
             model=find_model(tx, body.model),
@@ -116,6 +120,7 @@ def add_access_request(body: NewAccessRequest, caller: Caller, ctx: Ctx) -> dict
             use_case=body.use_case,
             channels=tuple(body.channels),
             jurisdictions=tuple(body.jurisdictions),
+            framework=framework,
             now=ctx.clock(),
         )
         tx.apply(change)
@@ -138,9 +143,13 @@ def decide_access_request(
     """Grant within a scope and limits, or refuse with reasons (reviewers, administrators)."""
     with ctx.store.transaction() as tx:
         request = tx.get(AccessRequest, request_id)
+        _, framework = ctx.framework(tx)
         change = decide_access(
             request=request,
             model=find_model(tx, request.model_id),
+            status=tx.get(ModelStatus, request.model_id),
+            organization=tx.get(Organization, request.organization_id),
+            framework=framework,
             decider=caller,
             granted=body.granted,
             reasons=body.reasons,

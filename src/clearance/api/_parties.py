@@ -23,9 +23,9 @@ from clearance.api._common import (
     page_params,
     paginate,
 )
-from clearance.api._context import publish_framework
+from clearance.api._context import Context, publish_framework
 from clearance.errors import InvalidInput, NotFound
-from clearance.framework import SafeguardDeclaration, evidence_to_dict
+from clearance.framework import Framework, SafeguardDeclaration, evidence_to_dict
 from clearance.register import (
     ModelConfig,
     ModelStatus,
@@ -36,8 +36,8 @@ from clearance.register import (
     register_model,
 )
 from clearance.register._duties import require_role
+from clearance.store import Transaction, new_api_key
 from clearance.store import _tables as t
-from clearance.store import new_api_key
 
 router = APIRouter()
 Paging = Annotated[tuple[int, str | None], Depends(page_params)]
@@ -50,7 +50,7 @@ def add_organization(body: NewOrganization, caller: Caller, ctx: Ctx) -> dict[st
     """Add an organization (administrators)."""
     with ctx.store.transaction() as tx:
         organization = Organization(id=new_id("org"), created_at=ctx.clock(), **body.model_dump())
-        tx.apply(create_organization(organization, caller))
+        tx.apply(create_organization(organization, caller, _current_framework(tx, ctx)))
     return organization.model_dump(mode="json")
 
 
@@ -65,6 +65,13 @@ def list_organizations(ctx: Ctx, paging: Paging) -> Page:
     return page
 
 
+def _current_framework(tx: Transaction, ctx: Context) -> Framework | None:
+    try:
+        return ctx.framework(tx)[1]
+    except NotFound:
+        return None
+
+
 @router.post("/principals", status_code=201, tags=["parties"])
 def add_principal(body: NewPrincipal, caller: Caller, ctx: Ctx) -> dict[str, Any]:
     """Add a principal with roles; the answer carries its API key, shown this once only."""
@@ -77,6 +84,7 @@ def add_principal(body: NewPrincipal, caller: Caller, ctx: Ctx) -> dict[str, Any
             roles=tuple(body.roles),
             expertise=tuple(body.expertise),
             conflicts=tuple(find_organization(tx, c).id for c in body.conflicts),
+            channel=body.channel,
             created_at=ctx.clock(),
         )
         change = create_principal(principal, organization, caller)
@@ -98,6 +106,7 @@ def add_model(body: NewModel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
     with ctx.store.transaction() as tx:
         if tx.find_one(ModelConfig, name=body.name) is not None:
             raise InvalidInput(f"name: a model named {body.name!r} is already registered")
+        sibling = find_model(tx, body.sibling) if body.sibling is not None else None
         model = ModelConfig(
             id=new_id("mdl"),
             organization_id=caller.organization_id,
@@ -108,8 +117,9 @@ def add_model(body: NewModel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
             weights_digest=body.weights_digest,
             channels=tuple(body.channels),
             upstream_url=body.upstream_url,
+            sibling=sibling.id if sibling else None,
         )
-        tx.apply(register_model(model, caller, ctx.clock()))
+        tx.apply(register_model(model, caller, ctx.clock(), sibling))
     return model.model_dump(mode="json")
 
 

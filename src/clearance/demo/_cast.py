@@ -33,8 +33,8 @@ class DemoModel:
     solves: dict[str, float]
 
 
-ATLAS = Org("Atlas Labs", "developer", "US", "AI research")
-MERIDIAN = Org("Meridian AI", "developer", "US", "AI research")
+ATLAS = Org("Atlas Labs", "developer", "US", "research")
+MERIDIAN = Org("Meridian AI", "developer", "US", "research")
 HARBOR = Org("Harbor Bank", "partner", "GB", "finance")
 OPEN_STARTUP = Org("Open Startup", "partner", "US", "software")
 EMBARGOED = Org("Caspian Trading", "partner", "IR", "trade")

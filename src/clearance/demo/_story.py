@@ -292,7 +292,7 @@ def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
     partner_key = f"{HARBOR.name} engineers"
     granted = api.call(
         partner_key, "POST", "/access-requests",
-        json={"model": "meridian-2", "use_case": "Fraud-pattern analysis on transaction data."},
+        json={"model": "meridian-2", "use_case": "fraud-analysis"},
     )  # fmt: skip
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=180)).isoformat()
     api.call(
@@ -308,7 +308,7 @@ def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
     )
     refused = api.call(
         partner_key, "POST", "/access-requests",
-        json={"model": "meridian-3", "use_case": "General assistant for all staff."},
+        json={"model": "meridian-3", "use_case": "general-assistant"},
     )  # fmt: skip
     api.call(
         reviewer,
@@ -346,16 +346,21 @@ def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
 
 
 def _summary(api: Api) -> dict[str, Any]:
-    """demo.json: who may call what, and the refusal each other call gets."""
+    """demo.json: who may call what (and the use case to declare), and each other refusal."""
 
     def org(
-        name: str, key: str, may_call: list[str], may_not_call: dict[str, str]
+        name: str,
+        key: str,
+        may_call: list[str],
+        may_not_call: dict[str, str],
+        use_cases: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         return {
             "name": name,
             "api_key": api.keys[key],
             "may_call": may_call,
             "may_not_call": may_not_call,
+            "use_cases": use_cases or {},
         }
 
     meridian = ["meridian-1", "meridian-2", "meridian-3"]
@@ -366,7 +371,8 @@ def _summary(api: Api) -> dict[str, Any]:
             org(AGENCIES[0].name, f"{AGENCIES[0].name} engineers", ["atlas-2"],
                 {"meridian-2": "no_grant", "atlas-2-cyber": "no_grant"}),
             org(HARBOR.name, f"{HARBOR.name} engineers", ["meridian-2"],
-                {"atlas-2": "no_grant", "meridian-3": "no_grant"}),
+                {"atlas-2": "no_grant", "meridian-3": "no_grant"},
+                {"meridian-2": "fraud-analysis"}),
             org(OPEN_STARTUP.name, f"{OPEN_STARTUP.name} engineers", [],
                 {"atlas-2": "no_grant", "meridian-1": "no_grant",
                  "no-such-model": "model_not_found"}),

@@ -20,7 +20,14 @@ from clearance.gateway._limits import Limiter, LocalLimiter
 from clearance.gateway._metering import NO_GRANT, Meter
 from clearance.gateway._upstreams import Upstreams
 from clearance.ledger import VerifierKey, verify_envelope
-from clearance.policy import PAYLOAD_TYPE, Decider, Snapshot, Verdict, parse_snapshot
+from clearance.policy import (
+    PAYLOAD_TYPE,
+    Decider,
+    KeyEntry,
+    Snapshot,
+    Verdict,
+    parse_snapshot,
+)
 
 log = logging.getLogger("clearance.gateway")
 
@@ -139,8 +146,10 @@ class Gateway:
             return await self._models(scope, send)
         await _reply(send, 404, "unknown_url", f"no such endpoint: {path}")
 
-    def _caller(self, scope: Scope, now: float) -> tuple[str | None, Verdict | None, str, int]:
-        """(organization id, refusal, use case, content length) from the request head."""
+    def _caller(
+        self, scope: Scope, now: float
+    ) -> tuple[KeyEntry | None, Verdict | None, str, int]:
+        """(the key's entry, refusal, use case, content length) from the request head."""
         token = ""
         use_case = ""
         length = -1
@@ -159,20 +168,23 @@ class Gateway:
         if entry is None:
             refusal = Verdict(False, "invalid_api_key", "the API key is not valid")
             return None, refusal, use_case, length
-        return entry.organization_id, None, use_case, length
+        return entry, None, use_case, length
 
     async def _models(self, scope: Scope, send: Send) -> None:
         now = self.clock()
-        org, refusal, use_case, _ = self._caller(scope, now)
-        if refusal is not None or org is None:
+        key, refusal, use_case, _ = self._caller(scope, now)
+        if refusal is not None or key is None:
             assert refusal is not None
             return await _reply(send, refusal.http_status, refusal.code, refusal.message)
+        org = key.organization_id
         snapshot = self.decider.snapshot
         assert snapshot is not None
         data = []
         for name in sorted(snapshot.models):
-            verdict = self.decider.decide(org, name, use_case, now)
-            if verdict.allowed and self.upstreams.for_model(name) is not None:
+            verdict = self.decider.decide(org, name, use_case, now, key.channel)
+            # a model whose grant wants a declared use case is listed: it is callable with one
+            callable_ = verdict.allowed or verdict.code == "use_case_required"
+            if callable_ and self.upstreams.for_model(name) is not None:
                 owner = snapshot.models[name].organization_id
                 data.append({"id": name, "object": "model", "created": 0, "owned_by": owner})
         body = json.dumps({"object": "list", "data": data}).encode()
@@ -180,11 +192,12 @@ class Gateway:
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         now = self.clock()
-        org, refusal, use_case, length = self._caller(scope, now)
-        if refusal is not None or org is None:
+        key, refusal, use_case, length = self._caller(scope, now)
+        if refusal is not None or key is None:
             assert refusal is not None
-            self.meter.refusal(refusal.code, "-", org or "-")
+            self.meter.refusal(refusal.code, "-", "-")
             return await _reply(send, refusal.http_status, refusal.code, refusal.message)
+        org = key.organization_id
         if length > self.max_body:
             return await self._too_large(send, org)
         chunks = []
@@ -212,7 +225,7 @@ class Gateway:
             return await _reply(
                 send, 400, "missing_model", "the request needs a 'model' (a string)", "model"
             )
-        verdict = self.decider.decide(org, model, use_case, now)
+        verdict = self.decider.decide(org, model, use_case, now, key.channel)
         if not verdict.allowed:
             self.meter.refusal(verdict.code, model, org)
             return await _reply(send, verdict.http_status, verdict.code, verdict.message, "model")

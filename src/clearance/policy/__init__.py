@@ -19,9 +19,9 @@ from clearance.policy._snapshot import (
     OrgEntry,
     Snapshot,
     build_snapshot,
+    caller_cell,
     compile_content,
     content_digest,
-    effective_tier,
     parse_snapshot,
 )
 
@@ -38,9 +38,9 @@ __all__ = [
     "Snapshot",
     "Verdict",
     "build_snapshot",
+    "caller_cell",
     "compile_content",
     "content_digest",
     "default_policies",
-    "effective_tier",
     "parse_snapshot",
 ]

@@ -1,7 +1,7 @@
 """Deciding one call: API key to organization, then Cedar over the snapshot, with a cache.
 
 The policies are parsed once. A decision is cached per snapshot (a swap starts a new cache) and
-per (organization, model, channel, use case), and only until the earliest time it could change
+per (organization, model, use case, channel), and only until the earliest time it could change
 on its own: a grant's expiry or the snapshot's. Time comes in as epoch seconds.
 
 Cedar decides every call. Its answer is a pure function of the request (principal, action,
@@ -25,7 +25,14 @@ from typing import Any
 import cedarpy
 
 from clearance.errors import InvalidInput
-from clearance.policy._snapshot import GrantEntry, KeyEntry, ModelEntry, Snapshot, effective_tier
+from clearance.policy._snapshot import (
+    GrantEntry,
+    KeyEntry,
+    ModelEntry,
+    OrgEntry,
+    Snapshot,
+    caller_cell,
+)
 
 KEY_PREFIX = "clr"
 CACHE_LIMIT = 100_000
@@ -37,12 +44,23 @@ PRECEDENCE = (
     "model_halted",
     "model_not_approved",
     "jurisdiction_not_permitted",
+    "sector_not_permitted",
     "channel_not_permitted",
     "grant_expired",
+    "use_case_required",
     "no_grant",
 )
 # The context Cedar sees, in the order `decide_uncached` computes it.
-CONTEXT = ("status", "tier", "own", "needs_grant", "grant", "jurisdiction_ok", "channel_ok")
+CONTEXT = (
+    "status",
+    "tier",
+    "own",
+    "needs_grant",
+    "grant",
+    "jurisdiction_ok",
+    "sector_capped",
+    "channel_ok",
+)
 HTTP_STATUS = {
     "invalid_api_key": 401,
     "model_not_found": 404,
@@ -80,7 +98,7 @@ def _refuse(code: str, message: str, model: ModelEntry | None = None) -> Verdict
 class Decider:
     """Cedar policies parsed once, the current snapshot, and caches keyed on it."""
 
-    def __init__(self, policies: str | None = None, channel: str = "api") -> None:
+    def __init__(self, policies: str | None = None) -> None:
         text = default_policies() if policies is None else policies
         try:
             self._policies = cedarpy.PolicySet.from_str(text)
@@ -89,9 +107,8 @@ class Decider:
         self._entities = cedarpy.Entities.from_json_str("[]")
         self._context_only = _context_only(text)
         self._answers: dict[tuple[Any, ...], list[str] | None] = {}
-        self.channel = channel
         self.snapshot: Snapshot | None = None
-        self._decisions: dict[tuple[str, str, str], Verdict] = {}
+        self._decisions: dict[tuple[str, str, str, str], Verdict] = {}
         self._keys: dict[str, KeyEntry] = {}
 
     def swap(self, snapshot: Snapshot) -> None:
@@ -122,20 +139,30 @@ class Decider:
         self._keys[api_key] = entry
         return entry
 
-    def decide(self, organization_id: str, model: str, use_case: str, now: float) -> Verdict:
-        """May this organization call this model now? Cached until the answer could change."""
-        key = (organization_id, model, use_case)
+    def decide(
+        self, organization_id: str, model: str, use_case: str, now: float, channel: str = "api"
+    ) -> Verdict:
+        """May this organization call this model now, on this channel, for this use case?
+
+        Cached until the answer could change.
+        """
+        key = (organization_id, model, use_case, channel)
         cached = self._decisions.get(key)
         if cached is not None and now < cached.valid_until:
             return cached
-        verdict = self.decide_uncached(organization_id, model, use_case, now)
+        verdict = self.decide_uncached(organization_id, model, use_case, now, channel)
         if len(self._decisions) >= CACHE_LIMIT:
             self._decisions = {}
         self._decisions[key] = verdict
         return verdict
 
     def decide_uncached(
-        self, organization_id: str, model_name: str, use_case: str, now: float
+        self,
+        organization_id: str,
+        model_name: str,
+        use_case: str,
+        now: float,
+        channel: str = "api",
     ) -> Verdict:
         """The decision without the cache: snapshot look-ups, then the Cedar policies."""
         snapshot = self.snapshot
@@ -151,16 +178,17 @@ class Decider:
         org = snapshot.organizations.get(organization_id)
         if org is None:
             return _refuse("invalid_api_key", "the API key's organization is not in the register")
-        tier = effective_tier(model)
+        group_tier, tier = caller_cell(model, org)
         own = organization_id == model.organization_id
         needs_grant = tier == "approved_partners" or bool(model.restricted_organizations)
-        jurisdiction_ok = org.group is not None and org.group in model.jurisdictions
-        if model.status == "restricted":
-            if model.tier is None:
-                jurisdiction_ok = True
-            if model.restricted_countries and org.country not in model.restricted_countries:
-                jurisdiction_ok = False
-        channel = self.channel
+        jurisdiction_ok = group_tier is not None
+        if (
+            model.status == "restricted"
+            and model.restricted_countries
+            and org.country not in model.restricted_countries
+        ):
+            jurisdiction_ok = False
+        sector_capped = tier is not None and tier != group_tier
         channel_ok = channel in model.channels and (
             not model.restricted_channels or channel in model.restricted_channels
         )
@@ -175,11 +203,12 @@ class Decider:
             jurisdiction_ok = False
         facts = (
             model.status,
-            tier or "none",
+            tier or ("halted" if model.tiers or model.restricted_organizations else "none"),
             own,
             needs_grant,
             grant_state,
             jurisdiction_ok,
+            sector_capped,
             channel_ok,
         )
         key = facts if self._context_only else (organization_id, model_name, *facts)
@@ -203,7 +232,7 @@ class Decider:
         return Verdict(
             False,
             code,
-            _message(code, model, tier, grant_state, org.country, channel),
+            _message(code, model, tier, grant_state, org, channel),
             model,
             None,
             valid_until,
@@ -278,7 +307,14 @@ def _match_grant(
 ) -> tuple[GrantEntry | None, str]:
     """The first grant in scope and in force, or the best reason none is."""
     state = "none"
-    rank = {"none": 0, "channel": 1, "use_case": 2, "jurisdiction": 3, "expired": 4}
+    rank = {
+        "none": 0,
+        "channel": 1,
+        "use_case_required": 2,
+        "use_case": 3,
+        "jurisdiction": 4,
+        "expired": 5,
+    }
     for grant in grants:
         if grant.state == "expired" or (grant.expires_at is not None and now >= grant.expires_at):
             found = "expired"
@@ -286,7 +322,9 @@ def _match_grant(
             continue
         elif grant.channels and channel not in grant.channels:
             found = "channel"
-        elif use_case and grant.use_cases and use_case not in grant.use_cases:
+        elif grant.use_cases and not use_case:
+            found = "use_case_required"
+        elif grant.use_cases and use_case not in grant.use_cases:
             found = "use_case"
         elif grant.countries and country not in grant.countries:
             found = "jurisdiction"
@@ -298,15 +336,26 @@ def _match_grant(
 
 
 def _message(
-    code: str, model: ModelEntry, tier: str | None, grant: str, country: str, channel: str
+    code: str, model: ModelEntry, tier: str | None, grant: str, org: OrgEntry, channel: str
 ) -> str:
-    name = model.name
+    name, country = model.name, org.country
     if code == "model_halted":
         return f"the model {name!r} is halted by a directive of the authority"
     if code == "model_not_approved":
         return f"the model {name!r} is not approved for release (status: {model.status})"
     if code == "jurisdiction_not_permitted":
         return f"the model {name!r} is not permitted in your organization's country ({country})"
+    if code == "sector_not_permitted":
+        return (
+            f"the model {name!r} is capped at {tier} for the {org.sector!r} sector in your "
+            f"organization's jurisdiction group ({org.group})"
+            + ("; a grant is needed" if tier == "approved_partners" else "")
+        )
+    if code == "use_case_required":
+        return (
+            f"your organization's grant for {name!r} is scoped to use cases; declare one in "
+            "the X-Clearance-Use-Case header"
+        )
     if code == "channel_not_permitted":
         return f"the model {name!r} is not offered on the {channel!r} channel"
     if code == "grant_expired":

@@ -17,7 +17,7 @@ import rfc8785
 
 from clearance.errors import InvalidInput
 from clearance.framework import Framework, TierId, most_closed
-from clearance.register import Grant, ModelConfig, ModelStatus, Organization, Principal
+from clearance.register import Grant, ModelConfig, ModelStatus, Organization, Principal, cell
 
 SCHEMA = "clearance/snapshot/v1"
 PAYLOAD_TYPE = "application/vnd.clearance.snapshot+json"
@@ -25,22 +25,24 @@ PAYLOAD_TYPE = "application/vnd.clearance.snapshot+json"
 
 @dataclass(frozen=True, slots=True)
 class OrgEntry:
-    """An organization as the gateway sees it: kind, country and jurisdiction group."""
+    """An organization as the gateway sees it: kind, country, jurisdiction group and sector."""
 
     id: str
     kind: str
     country: str
     group: str | None
+    sector: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class KeyEntry:
-    """An API key's id, holder and secret digest (never the key itself)."""
+    """An API key's id, holder, channel and secret digest (never the key itself)."""
 
     key_id: str
     principal_id: str
     organization_id: str
     secret_sha256: str
+    channel: str = "api"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +54,17 @@ class ModelEntry:
     organization_id: str
     status: str
     tier: TierId | None
-    jurisdictions: frozenset[str]
-    """Jurisdiction group ids the standing decision permits."""
+    """The most open tier of the standing decision's table (for display)."""
+    tiers: Mapping[str, TierId]
+    """The standing decision's table: jurisdiction group to tier."""
+    sector_tiers: Mapping[str, Mapping[str, TierId]]
+    """Cells of end-user sectors that differ from their group's tier."""
     channels: frozenset[str]
     restricted_organizations: frozenset[str] = frozenset()
     restricted_countries: frozenset[str] = frozenset()
     restricted_channels: frozenset[str] = frozenset()
     restricted_tiers: tuple[TierId, ...] = ()
+    restricted_groups: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,15 +154,17 @@ def compile_content(
         if model is None:
             continue
         name, tier = status.status, status.tier
+        tiers, sector_tiers = status.tiers, status.sector_tiers
         if name == "approved" and status.valid_until is not None and status.valid_until <= now:
-            name, tier = "lapsed", None
+            name, tier, tiers, sector_tiers = "lapsed", None, {}, {}
         scope = status.restricted_to
         content_models[model.name] = {
             "id": model.id,
             "organization": model.organization_id,
             "status": name,
             "tier": tier,
-            "jurisdictions": sorted(status.jurisdictions),
+            "tiers": dict(tiers),
+            "sector_tiers": {g: dict(cells) for g, cells in sector_tiers.items()},
             "channels": sorted(model.channels),
             "restricted_to": None
             if scope is None
@@ -165,6 +173,7 @@ def compile_content(
                 "jurisdictions": sorted(scope.jurisdictions),
                 "channels": sorted(scope.channels),
                 "tiers": list(scope.tiers),
+                "groups": sorted(scope.groups),
             },
         }
     orgs: dict[str, Any] = {}
@@ -174,9 +183,15 @@ def compile_content(
             "kind": org.kind,
             "country": org.jurisdiction,
             "group": group.id if group else None,
+            "sector": org.sector,
         }
     keys = {
-        key_id: {"principal": p.id, "organization": p.organization_id, "secret_sha256": digest}
+        key_id: {
+            "principal": p.id,
+            "organization": p.organization_id,
+            "secret_sha256": digest,
+            "channel": p.channel,
+        }
         for p, key_id, digest in sorted(principals, key=lambda item: item[1])
     }
     content_grants = [
@@ -239,11 +254,13 @@ def _from_content(
     content: dict[str, Any], *, version: int, digest: str, issued_at: float, expires_at: float
 ) -> Snapshot:
     organizations = {
-        org_id: OrgEntry(org_id, o["kind"], o["country"], o["group"])
+        org_id: OrgEntry(org_id, o["kind"], o["country"], o["group"], o["sector"])
         for org_id, o in content["organizations"].items()
     }
     keys = {
-        key_id: KeyEntry(key_id, k["principal"], k["organization"], k["secret_sha256"])
+        key_id: KeyEntry(
+            key_id, k["principal"], k["organization"], k["secret_sha256"], k["channel"]
+        )
         for key_id, k in content["keys"].items()
     }
     models: dict[str, ModelEntry] = {}
@@ -255,12 +272,14 @@ def _from_content(
             organization_id=m["organization"],
             status=m["status"],
             tier=m["tier"],
-            jurisdictions=frozenset(m["jurisdictions"]),
+            tiers=dict(m["tiers"]),
+            sector_tiers={g: dict(cells) for g, cells in m["sector_tiers"].items()},
             channels=frozenset(m["channels"]),
             restricted_organizations=frozenset(scope.get("organizations", ())),
             restricted_countries=frozenset(scope.get("jurisdictions", ())),
             restricted_channels=frozenset(scope.get("channels", ())),
             restricted_tiers=tuple(scope.get("tiers", ())),
+            restricted_groups=frozenset(scope.get("groups", ())),
         )
     grants: dict[tuple[str, str], list[GrantEntry]] = {}
     for g in content["grants"]:
@@ -291,16 +310,26 @@ def _from_content(
     )
 
 
-def effective_tier(model: ModelEntry) -> TierId | None:
-    """The tier a call is judged under: the decision's, capped by a restriction's tiers.
+def caller_cell(model: ModelEntry, org: OrgEntry) -> tuple[TierId | None, TierId | None]:
+    """(the caller's group tier, the caller's cell) for this model, restrictions applied.
 
-    A restriction on a model with no standing approval still lets the organizations it names
-    (who received grants in the same act) use it, as if approved for partners.
+    None where the caller's group is not served. A restriction on a model with no standing
+    decision still lets the organizations it names (who received grants in the same act) use it,
+    as if approved for partners, in the groups the restriction serves.
     """
-    tier = model.tier
-    if model.status == "restricted":
-        if tier is None and model.restricted_organizations:
-            tier = "approved_partners"
-        if tier is not None and model.restricted_tiers:
+    group_tier: TierId | None
+    tier: TierId | None
+    if not model.tiers and model.status == "restricted" and model.restricted_organizations:
+        group_tier = tier = "approved_partners"
+    elif not model.tiers and model.tier == "internal":
+        # an approval for internal deployment only: the same cell everywhere
+        group_tier = tier = "internal"
+    else:
+        group_tier, tier = cell(model.tiers, model.sector_tiers, org.group, org.sector)
+    if model.status == "restricted" and group_tier is not None and tier is not None:
+        if model.restricted_groups and org.group not in model.restricted_groups:
+            return None, None
+        if model.restricted_tiers:
+            group_tier = most_closed(group_tier, *model.restricted_tiers)
             tier = most_closed(tier, *model.restricted_tiers)
-    return tier
+    return group_tier, tier

@@ -22,11 +22,7 @@ from clearance.register._appeals import (
 from clearance.register._applications import (
     answer_information,
     assign_reviewer,
-    citable_rules,
-    decide,
-    deem_decision,
     file_application,
-    prescribed_tier,
     request_information,
     withdraw,
 )
@@ -38,14 +34,19 @@ from clearance.register._clock import (
     grant_due,
     lapse_due,
 )
+from clearance.register._decisions import citable_rules, decide, deem_decision, prescribed_tier
+from clearance.register._deployment import Table, caps, cell, sector_caps
 from clearance.register._directives import expire_directive, issue_directive, renew_directive
 from clearance.register._events import SCHEDULER, Change, Event, EventKind
 from clearance.register._parties import create_organization, create_principal, register_model
 from clearance.register._records import (
+    CHANNELS,
     AccessRequest,
     Appeal,
     Application,
+    Channel,
     Decision,
+    Departure,
     Directive,
     EvidenceRef,
     Grant,
@@ -64,12 +65,15 @@ from clearance.register._records import (
 from clearance.register._status import ModelStatus, model_status
 
 __all__ = [
+    "CHANNELS",
     "SCHEDULER",
     "AccessRequest",
     "Appeal",
     "Application",
     "Change",
+    "Channel",
     "Decision",
+    "Departure",
     "Directive",
     "Due",
     "Event",
@@ -89,10 +93,13 @@ __all__ = [
     "Role",
     "Ruling",
     "Scope",
+    "Table",
     "answer_information",
     "application_due",
     "appoint_panel",
     "assign_reviewer",
+    "caps",
+    "cell",
     "citable_rules",
     "close_appeal_window",
     "create_organization",
@@ -119,5 +126,6 @@ __all__ = [
     "request_information",
     "revoke_grant",
     "rule_on_appeal",
+    "sector_caps",
     "withdraw",
 ]

@@ -3,18 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from clearance.errors import Conflict, InvalidInput
+from clearance.framework import Framework, tier_rank
+from clearance.register._deployment import DEPLOYED_RANK, cell, check_known
 from clearance.register._duties import require_independent, require_role
 from clearance.register._events import SCHEDULER, Change, Event
 from clearance.register._records import (
+    CHANNELS,
     AccessRequest,
     Grant,
     Limits,
     ModelConfig,
+    Organization,
     Principal,
     RiskReport,
 )
+from clearance.register._status import ModelStatus
+
+USE_CASE_ID = re.compile(r"^[a-z0-9][a-z0-9_.:-]{0,63}$")
 
 
 def request_access(
@@ -25,9 +33,22 @@ def request_access(
     use_case: str,
     channels: tuple[str, ...],
     jurisdictions: tuple[str, ...],
+    framework: Framework,
     now: dt.datetime,
 ) -> Change:
-    """An organization asks to use a model; any principal may ask for their own organization."""
+    """An organization asks to use a model; any principal may ask for their own organization.
+
+    The use case is an id from the framework's closed list, or (when it lists none) an id the
+    grant will carry: the gateway matches the caller's declared use case against it exactly.
+    """
+    if framework.use_cases:
+        check_known("use case", (use_case,), tuple(sorted(framework.use_cases)), "use_case")
+    elif not USE_CASE_ID.match(use_case):
+        raise InvalidInput(
+            f"use_case: {use_case[:60]!r} is not a use-case id (lower-case letters, digits, "
+            "'-', '_', '.', ':'); callers declare it in the X-Clearance-Use-Case header"
+        )
+    check_known("channel", channels, CHANNELS, "channels")
     unknown = sorted(set(channels) - set(model.channels))
     if unknown:
         raise InvalidInput(
@@ -66,8 +87,15 @@ def decide_access(
     expires_at: dt.datetime | None,
     grant_id: str,
     now: dt.datetime,
+    status: ModelStatus,
+    organization: Organization,
+    framework: Framework,
 ) -> Change:
-    """A reviewer or administrator grants access within a scope, or refuses with reasons."""
+    """A reviewer or administrator grants access within a scope, or refuses with reasons.
+
+    A grant is checked when issued: it may open only cells of the deployment table that a grant
+    can open (approved partners or more open) for the organization and every country it names.
+    """
     require_role(decider, "reviewer", "admin")
     require_independent(decider, request.organization_id, f"access request {request.id}")
     require_independent(decider, model.organization_id, f"model {model.name}")
@@ -93,6 +121,7 @@ def decide_access(
             data={"organization": request.organization_id},
         )
         return Change((refused,), (event,))
+    _check_grantable(request, model, status, organization, framework)
     grant = Grant(
         id=grant_id,
         organization_id=request.organization_id,
@@ -137,6 +166,49 @@ def decide_access(
         ),
     )
     return Change((accepted, grant), events)
+
+
+def _check_grantable(
+    request: AccessRequest,
+    model: ModelConfig,
+    status: ModelStatus,
+    organization: Organization,
+    framework: Framework,
+) -> None:
+    """Conflict, with the reason, when the grant would open what no recorded act permits."""
+    if status.status == "halted":
+        raise Conflict(f"model {model.name} is halted by a directive; no grant can open it")
+    restricted_only = status.status == "restricted" and status.tier is None
+    if status.status not in ("approved", "restricted"):
+        raise Conflict(
+            f"model {model.name} is {status.status}: it has no standing approval that a grant "
+            "could open"
+        )
+    scope = status.restricted_to
+    countries = (organization.jurisdiction, *request.jurisdictions)
+    for country in dict.fromkeys(countries):
+        group = framework.group_of(country)
+        group_id = group.id if group else None
+        if scope is not None and scope.groups and group_id not in scope.groups:
+            raise Conflict(
+                f"jurisdictions: {country} (group {group_id}) is outside the groups the "
+                f"directive on {model.name} still serves ({', '.join(scope.groups)})"
+            )
+        if restricted_only:
+            continue
+        sector = organization.sector if country == organization.jurisdiction else ""
+        group_tier, tier = cell(status.tiers, status.sector_tiers, group_id, sector)
+        if group_tier is None or tier is None:
+            raise Conflict(
+                f"jurisdictions: {country} (group {group_id}) is not in the decision's table "
+                f"for {model.name} (it permits {', '.join(status.tiers) or 'no group'})"
+            )
+        if tier_rank(tier) > DEPLOYED_RANK:
+            where = f"sector {sector} in group {group_id}" if tier != group_tier else group_id
+            raise Conflict(
+                f"the decision on {model.name} sets {where} to {tier}; a grant can open "
+                "approved_partners at most"
+            )
 
 
 def revoke_grant(grant: Grant, admin: Principal, now: dt.datetime) -> Change:

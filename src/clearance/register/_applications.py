@@ -1,4 +1,4 @@
-"""Release applications: filing, review, information requests, decisions, deemed approval."""
+"""Release applications: filing, review, information requests and withdrawal."""
 
 from __future__ import annotations
 
@@ -6,35 +6,18 @@ import datetime as dt
 from typing import Any
 
 from clearance.errors import Conflict, InvalidInput
-from clearance.framework import RULES, Framework, TierId, most_closed, tier_rank
+from clearance.framework import Framework, TierId
 from clearance.register._duties import require_independent, require_member, require_role
-from clearance.register._events import SCHEDULER, Change, Event
+from clearance.register._events import Change, Event
 from clearance.register._records import (
     Application,
-    Decision,
     EvidenceRef,
     InformationRequest,
     ModelConfig,
-    Outcome,
     Principal,
-    Reason,
 )
 
 OPEN_STATES = ("filed", "under_review", "information_requested")
-
-
-def citable_rules(framework: Framework) -> set[str]:
-    """Every id a decision's reasons may cite: framework entries, assessor rules, procedure."""
-    ids = set(RULES)
-    for domain in framework.domains:
-        ids.add(domain.id)
-        ids.update(level.id for level in domain.levels)
-    ids.update(m.id for m in framework.metrics)
-    ids.update(r.id for r in framework.finding_rules)
-    ids.update(s.id for s in framework.safeguards)
-    ids.update(j.id for j in framework.jurisdictions)
-    ids.update(f"procedure.{name}" for name in type(framework.procedure).model_fields)
-    return ids
 
 
 def file_application(
@@ -118,7 +101,7 @@ def assign_reviewer(
     return Change((updated,), (event,))
 
 
-def _require_reviewer_of(application: Application, principal: Principal) -> None:
+def require_reviewer_of(application: Application, principal: Principal) -> None:
     require_role(principal, "reviewer")
     require_independent(principal, application.organization_id, f"application {application.id}")
     if application.reviewer_id != principal.id:
@@ -138,7 +121,7 @@ def request_information(
     now: dt.datetime,
 ) -> Change:
     """The reviewer asks the applicant a question; the clock stops if the procedure says so."""
-    _require_reviewer_of(application, reviewer)
+    require_reviewer_of(application, reviewer)
     if application.state != "under_review":
         raise Conflict(
             f"application {application.id} is {application.state}; information can be requested "
@@ -201,152 +184,6 @@ def answer_information(
     return Change((updated, answered), (event,))
 
 
-def prescribed_tier(application: Application) -> TierId:
-    """The tier the assessor prescribes for what was requested: the more closed of the two."""
-    assessed: TierId = application.assessment.get("max_tier", "halted")
-    return most_closed(application.requested_tier, assessed)
-
-
-def decide(
-    *,
-    new_id: str,
-    application: Application,
-    reviewer: Principal,
-    framework: Framework,
-    outcome: Outcome,
-    tier: TierId,
-    jurisdictions: tuple[str, ...],
-    conditions: tuple[str, ...],
-    reasons: tuple[Reason, ...],
-    justification: str | None,
-    now: dt.datetime,
-) -> Change:
-    """The reviewer decides with written reasons; a departure from the assessor is justified."""
-    _require_reviewer_of(application, reviewer)
-    if application.state != "under_review":
-        raise Conflict(
-            f"application {application.id} is {application.state}; only an application under "
-            "review can be decided"
-        )
-    _check_citations(reasons, application, framework)
-    groups = {group.id for group in framework.jurisdictions}
-    unknown = sorted(set(jurisdictions) - groups)
-    if unknown:
-        raise InvalidInput(f"jurisdictions: unknown jurisdiction group(s) {', '.join(unknown)}")
-    if outcome == "approved" and conditions:
-        raise InvalidInput("outcome: a decision with conditions is approved_with_conditions")
-    if outcome == "approved_with_conditions" and not conditions:
-        raise InvalidInput("conditions: approved_with_conditions needs at least one condition")
-    departure = _departs(application, outcome, tier, jurisdictions)
-    if departure and not (justification and justification.strip()):
-        raise InvalidInput(
-            "justification: this decision departs from the assessor's outcome "
-            f"(prescribed tier {prescribed_tier(application)}), so it needs a written justification"
-        )
-    decision = _decision(
-        new_id=new_id,
-        application=application,
-        framework=framework,
-        outcome=outcome,
-        tier=tier if outcome != "denied" else "halted",
-        jurisdictions=tuple(sorted(set(jurisdictions))) if outcome != "denied" else (),
-        conditions=conditions,
-        reasons=reasons,
-        departure=departure,
-        justification=justification if departure else None,
-        deemed=False,
-        decided_by=reviewer.id,
-        now=now,
-    )
-    updated = application.model_copy(update={"state": "decided", "decision_id": new_id})
-    event = Event(
-        kind="decision.made",
-        subject=new_id,
-        model_id=application.model_id,
-        actor=reviewer.id,
-        at=now,
-        data={
-            "application": application.id,
-            "outcome": outcome,
-            "tier": decision.tier,
-            "departure": departure,
-        },
-    )
-    return Change((updated, decision), (event,))
-
-
-def deem_decision(
-    *, new_id: str, application: Application, framework: Framework, now: dt.datetime
-) -> Change:
-    """The deadline passed without a decision: the framework's deemed-approval rule applies."""
-    if application.state not in ("filed", "under_review"):
-        raise Conflict(f"application {application.id} is {application.state}; nothing to deem")
-    if now < application.deadline:
-        raise Conflict(f"application {application.id} is not overdue until {application.deadline}")
-    rule = framework.procedure.deemed_approval
-    if not rule.enabled:
-        raise Conflict("this framework has no deemed approval")
-    assessed: TierId = application.assessment.get("max_tier", "halted")
-    tier = assessed if rule.tier == "as_assessed" else prescribed_tier(application)
-    conditions = tuple(application.assessment.get("conditions", ()))
-    permitted = {
-        j["group"]
-        for j in application.assessment.get("jurisdictions", ())
-        if tier_rank(j["max_tier"]) <= tier_rank("internal")
-    }
-    deadline = application.deadline.date().isoformat()
-    if tier == "halted":
-        text = (
-            f"No decision was made by the deadline ({deadline}); the framework deems the "
-            "application decided at the tier the assessment permits, and it permits no "
-            "deployment, so it stands refused."
-        )
-        outcome: Outcome = "denied"
-    else:
-        text = (
-            f"Deemed approved: no decision was made by the deadline ({deadline}); under the "
-            f"framework's procedure the application is approved at the tier the assessment "
-            f"permits ({tier})."
-        )
-        outcome = "approved_with_conditions" if conditions else "approved"
-    reason = Reason(
-        text=text,
-        rules=("procedure.deemed_approval",),
-        evidence=tuple(e.sha256 for e in application.evidence),
-    )
-    decision = _decision(
-        new_id=new_id,
-        application=application,
-        framework=framework,
-        outcome=outcome,
-        tier=tier,
-        jurisdictions=tuple(sorted(set(application.requested_jurisdictions) & permitted))
-        if outcome != "denied"
-        else (),
-        conditions=conditions,
-        reasons=(reason,),
-        departure=False,
-        justification=None,
-        deemed=True,
-        decided_by=None,
-        now=now,
-    )
-    updated = application.model_copy(update={"state": "decided", "decision_id": new_id})
-    event = Event(
-        kind="decision.deemed",
-        subject=new_id,
-        model_id=application.model_id,
-        actor=SCHEDULER,
-        at=now,
-        data={
-            "application": application.id,
-            "tier": tier,
-            "deadline": application.deadline.isoformat(),
-        },
-    )
-    return Change((updated, decision), (event,))
-
-
 def withdraw(application: Application, principal: Principal, now: dt.datetime) -> Change:
     """The applicant withdraws an application that has not been decided."""
     require_role(principal, "developer")
@@ -364,80 +201,3 @@ def withdraw(application: Application, principal: Principal, now: dt.datetime) -
         at=now,
     )
     return Change((updated,), (event,))
-
-
-def _decision(
-    *,
-    new_id: str,
-    application: Application,
-    framework: Framework,
-    outcome: Outcome,
-    tier: TierId,
-    jurisdictions: tuple[str, ...],
-    conditions: tuple[str, ...],
-    reasons: tuple[Reason, ...],
-    departure: bool,
-    justification: str | None,
-    deemed: bool,
-    decided_by: str | None,
-    now: dt.datetime,
-) -> Decision:
-    procedure = framework.procedure
-    return Decision(
-        id=new_id,
-        application_id=application.id,
-        model_id=application.model_id,
-        outcome=outcome,
-        tier=tier,
-        jurisdictions=jurisdictions,
-        conditions=conditions,
-        reasons=reasons,
-        assessed_tier=application.assessment.get("max_tier", "halted"),
-        departure=departure,
-        justification=justification,
-        deemed=deemed,
-        decided_by=decided_by,
-        decided_at=now,
-        valid_until=now + dt.timedelta(days=procedure.decision_valid_days),
-        appeal_deadline=now + dt.timedelta(days=procedure.appeal_window_days),
-    )
-
-
-def _departs(
-    application: Application, outcome: Outcome, tier: TierId, jurisdictions: tuple[str, ...]
-) -> bool:
-    """A decision departs when it is more open, or more closed, than the assessor prescribes."""
-    prescribed = prescribed_tier(application)
-    if outcome == "denied":
-        return tier_rank(prescribed) < tier_rank("internal")
-    if tier != prescribed:
-        return True
-    permitted = {j["group"]: j["max_tier"] for j in application.assessment.get("jurisdictions", ())}
-    return any(
-        tier_rank(tier) < tier_rank(permitted.get(group, "halted")) for group in jurisdictions
-    )
-
-
-def _check_citations(
-    reasons: tuple[Reason, ...], application: Application, framework: Framework
-) -> None:
-    rules = citable_rules(framework)
-    evidence = {e.sha256 for e in application.evidence}
-    for index, reason in enumerate(reasons):
-        for rule in reason.rules:
-            if rule not in rules:
-                raise InvalidInput(
-                    f"reasons[{index}].rules: {rule!r} is not a rule, level, metric, safeguard or "
-                    "procedure id of the framework"
-                )
-        for digest in reason.evidence:
-            if digest not in evidence:
-                raise InvalidInput(
-                    f"reasons[{index}].evidence: {digest[:16]}... is not evidence of this "
-                    "application"
-                )
-        if not reason.rules and not reason.evidence:
-            raise InvalidInput(
-                f"reasons[{index}]: a reason must cite at least one framework rule or "
-                "evidence digest"
-            )

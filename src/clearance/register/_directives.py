@@ -7,9 +7,11 @@ from collections.abc import Sequence
 
 from clearance.errors import Conflict, InvalidInput
 from clearance.framework import Framework
+from clearance.register._deployment import check_known
 from clearance.register._duties import require_role
 from clearance.register._events import SCHEDULER, Change, Event
 from clearance.register._records import (
+    CHANNELS,
     Directive,
     DirectiveAction,
     Grant,
@@ -45,8 +47,11 @@ def issue_directive(
         raise InvalidInput("scope: a halt applies to everyone; use restrict to limit a model")
     if action == "restrict" and scope == Scope():
         raise InvalidInput(
-            "scope: a restriction must name organizations, jurisdictions, channels or tiers"
+            "scope: a restriction must name organizations, jurisdictions, groups, channels or "
+            "tiers"
         )
+    check_known("jurisdiction group", scope.groups, framework.group_ids(), "groups")
+    check_known("channel", scope.channels, CHANNELS, "channels")
     if action == "restore" and not active:
         raise Conflict(f"model {model.name} has no active directive to restore from")
     if len(grant_ids) < len(scope.organizations):

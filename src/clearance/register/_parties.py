@@ -5,15 +5,29 @@ from __future__ import annotations
 import datetime as dt
 
 from clearance.errors import InvalidInput
+from clearance.framework import Framework
+from clearance.register._deployment import check_known
 from clearance.register._duties import require_member, require_role
 from clearance.register._events import Change, Event
-from clearance.register._records import ModelConfig, Organization, Principal
+from clearance.register._records import CHANNELS, ModelConfig, Organization, Principal
 
 
-def create_organization(organization: Organization, admin: Principal | None) -> Change:
-    """An administrator adds an organization (the first one, the authority, at set-up)."""
+def create_organization(
+    organization: Organization, admin: Principal | None, framework: Framework | None = None
+) -> Change:
+    """An administrator adds an organization (the first one, the authority, at set-up).
+
+    A sector must be one the current framework knows, since its caps bind on every call.
+    """
     if admin is not None:
         require_role(admin, "admin")
+    if organization.sector:
+        if framework is None:
+            raise InvalidInput(
+                "sector: no framework is published yet, so no sector can be checked; publish "
+                "one first, or leave sector empty"
+            )
+        check_known("sector", (organization.sector,), framework.sector_ids(), "sector")
     event = Event(
         kind="organization.created",
         subject=organization.id,
@@ -42,15 +56,35 @@ def create_principal(
         subject=principal.id,
         actor=admin.id if admin else "setup",
         at=principal.created_at,
-        data={"organization": organization.id, "roles": list(principal.roles)},
+        data={
+            "organization": organization.id,
+            "roles": list(principal.roles),
+            "channel": principal.channel,
+        },
     )
     return Change((principal,), (event,))
 
 
-def register_model(model: ModelConfig, principal: Principal, now: dt.datetime) -> Change:
-    """A developer registers a model configuration of their own organization."""
+def register_model(
+    model: ModelConfig, principal: Principal, now: dt.datetime, sibling: ModelConfig | None = None
+) -> Change:
+    """A developer registers a model configuration of their own organization.
+
+    A restricted variant may name its public sibling (`model.sibling`, given as `sibling`): a
+    model of the same organization, so that the register shows the two side by side.
+    """
     require_role(principal, "developer")
     require_member(principal, model.organization_id, f"model {model.name}")
+    check_known("channel", model.channels, CHANNELS, "channels")
+    if model.sibling is not None and (
+        sibling is None or sibling.id != model.sibling or sibling.id == model.id
+    ):
+        raise ValueError("the sibling record must be given with the sibling's id")
+    if sibling is not None and sibling.organization_id != model.organization_id:
+        raise InvalidInput(
+            f"sibling: {sibling.name} belongs to another organization; a variant's sibling is "
+            "a model of the same developer"
+        )
     event = Event(
         kind="model.registered",
         subject=model.id,
@@ -62,6 +96,8 @@ def register_model(model: ModelConfig, principal: Principal, now: dt.datetime) -
             "version": model.version,
             "variant": model.variant,
             "weights_digest": model.weights_digest,
+            "channels": list(model.channels),
+            "sibling": model.sibling,
         },
     )
     return Change((model,), (event,))

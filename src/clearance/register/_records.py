@@ -18,6 +18,9 @@ DirectiveAction = Literal["halt", "restrict", "restore"]
 DirectiveState = Literal["active", "expired", "superseded"]
 AccessState = Literal["pending", "granted", "refused"]
 GrantState = Literal["active", "expired", "revoked"]
+Channel = Literal["api", "app"]
+"""How a call reaches a model: the developer's API, or the developer's consumer app."""
+CHANNELS: tuple[Channel, ...] = ("api", "app")
 ModelStatusName = Literal[
     "unreviewed", "pending", "approved", "denied", "restricted", "halted", "lapsed"
 ]
@@ -66,6 +69,8 @@ class Principal(Record):
     expertise: tuple[str, ...] = ()
     conflicts: tuple[str, ...] = ()
     """Organization ids this principal has declared a conflict of interest with."""
+    channel: Channel = "api"
+    """The channel this principal's key calls on: a consumer app's key calls as `app`."""
     created_at: Instant
 
 
@@ -81,6 +86,8 @@ class ModelConfig(Record):
     weights_digest: Sha256
     channels: tuple[str, ...] = ("api",)
     upstream_url: str | None = None
+    sibling: str | None = None
+    """For a restricted variant: the id of its public sibling, shown beside it."""
     created_at: Instant
 
 
@@ -137,8 +144,23 @@ class Reason(Record):
     evidence: tuple[Sha256, ...] = ()
 
 
+class Departure(Record):
+    """One cell of a decision's table set more openly than the framework prescribes for it."""
+
+    group: str
+    sector: str | None = None
+    """None: the group as a whole; else one end-user sector in it."""
+    prescribed: TierId
+    tier: TierId
+
+
 class Decision(Record):
-    """The outcome of an application, with reasons, conditions and its validity."""
+    """The outcome of an application, with reasons, conditions and its validity.
+
+    `tiers` is the deployment table: jurisdiction group to tier, with `sector_tiers` for the
+    end-user sectors whose cell differs from their group's. `tier` is the most open cell and
+    `jurisdictions` the groups in the table, kept for readers of the one-tier form.
+    """
 
     id: str
     application_id: str
@@ -149,7 +171,10 @@ class Decision(Record):
     conditions: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = Field(min_length=1)
     assessed_tier: TierId
+    tiers: dict[str, TierId] = Field(default_factory=dict)
+    sector_tiers: dict[str, dict[str, TierId]] = Field(default_factory=dict)
     departure: bool = False
+    departures: tuple[Departure, ...] = ()
     justification: str | None = None
     deemed: bool = False
     decided_by: str | None = None
@@ -189,6 +214,8 @@ class Scope(Record):
     jurisdictions: tuple[Country, ...] = ()
     channels: tuple[str, ...] = ()
     tiers: tuple[TierId, ...] = ()
+    groups: tuple[str, ...] = ()
+    """Jurisdiction groups still served; the others are refused while the directive stands."""
 
 
 class Renewal(Record):

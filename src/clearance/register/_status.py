@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from pydantic import Field
+
 from clearance.framework import TierId
 from clearance.register._records import (
     Application,
@@ -26,6 +28,9 @@ class ModelStatus(Record):
     status: ModelStatusName
     tier: TierId | None = None
     jurisdictions: tuple[str, ...] = ()
+    tiers: dict[str, TierId] = Field(default_factory=dict)
+    """The standing decision's table: jurisdiction group to tier."""
+    sector_tiers: dict[str, dict[str, TierId]] = Field(default_factory=dict)
     conditions: tuple[str, ...] = ()
     decision_id: str | None = None
     directive_id: str | None = None
@@ -74,6 +79,8 @@ def model_status(
                 "status": status,
                 "tier": tier,
                 "jurisdictions": decision.jurisdictions if tier else (),
+                "tiers": decision.tiers if tier else {},
+                "sector_tiers": decision.sector_tiers if tier else {},
                 "conditions": decision.conditions if tier else (),
                 "decision_id": decision.id,
                 "valid_until": decision.valid_until,

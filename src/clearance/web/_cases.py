@@ -190,11 +190,18 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         names = organization_names(tx)
         timeline, grants = model_timeline(tx, model, names)
         usage = usage_totals(tx, model.name)
+        family = [
+            m
+            for m in tx.find(ModelConfig, organization_id=model.organization_id)
+            if m.sibling == model.id or (model.sibling is not None and m.id == model.sibling)
+        ]
+        variants = [(m, tx.get(ModelStatus, m.id)) for m in (model, *family)] if family else []
     return page(
         request,
         "model.html",
         model=model,
         status=status,
+        variants=variants,
         developer=names.get(model.organization_id, ""),
         timeline=timeline,
         grants=grants,

@@ -1,0 +1,265 @@
+"""Decisions on applications: a reviewer's, with reasons and a deployment table, or a deemed one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from clearance.errors import Conflict, InvalidInput
+from clearance.framework import RULES, Framework, TierId, most_closed, tier_rank
+from clearance.register._applications import require_reviewer_of
+from clearance.register._deployment import DEPLOYED_RANK, Table, decided_table, prescribed_table
+from clearance.register._events import SCHEDULER, Change, Event
+from clearance.register._records import Application, Decision, Outcome, Principal, Reason
+
+
+def citable_rules(framework: Framework) -> set[str]:
+    """Every id a decision's reasons may cite: framework entries, assessor rules, procedure."""
+    ids = set(RULES)
+    for domain in framework.domains:
+        ids.add(domain.id)
+        ids.update(level.id for level in domain.levels)
+    ids.update(m.id for m in framework.metrics)
+    ids.update(r.id for r in framework.finding_rules)
+    ids.update(s.id for s in framework.safeguards)
+    ids.update(j.id for j in framework.jurisdictions)
+    ids.update(f"procedure.{name}" for name in type(framework.procedure).model_fields)
+    return ids
+
+
+def prescribed_tier(application: Application) -> TierId:
+    """The tier the assessor prescribes for what was requested: the more closed of the two."""
+    assessed: TierId = application.assessment.get("max_tier", "halted")
+    return most_closed(application.requested_tier, assessed)
+
+
+def decide(
+    *,
+    new_id: str,
+    application: Application,
+    reviewer: Principal,
+    framework: Framework,
+    outcome: Outcome,
+    tier: TierId,
+    jurisdictions: tuple[str, ...],
+    conditions: tuple[str, ...],
+    reasons: tuple[Reason, ...],
+    justification: str | None,
+    now: dt.datetime,
+    tiers: Mapping[str, TierId] | None = None,
+    sector_tiers: Mapping[str, Mapping[str, TierId]] | None = None,
+) -> Change:
+    """The reviewer decides with written reasons and a deployment table within the caps.
+
+    `tier` in each of `jurisdictions`, or `tiers` per group, with `sector_tiers` per group and
+    sector. A cell above its prescription needs a justification and is recorded as a departure;
+    refusing what the assessment would deploy needs one too. An approval whose table is empty
+    approves internal deployment by the developer only.
+    """
+    require_reviewer_of(application, reviewer)
+    if application.state != "under_review":
+        raise Conflict(
+            f"application {application.id} is {application.state}; only an application under "
+            "review can be decided"
+        )
+    _check_citations(reasons, application, framework)
+    if outcome == "approved" and conditions:
+        raise InvalidInput("outcome: a decision with conditions is approved_with_conditions")
+    if outcome == "approved_with_conditions" and not conditions:
+        raise InvalidInput("conditions: approved_with_conditions needs at least one condition")
+    justified = bool(justification and justification.strip())
+    if outcome == "denied":
+        if tiers or sector_tiers:
+            raise InvalidInput("tiers: a denial deploys nowhere; leave tiers empty")
+        table = Table({}, {})
+        refuses_deployable = tier_rank(prescribed_tier(application)) <= DEPLOYED_RANK
+        if refuses_deployable and not justified:
+            raise InvalidInput(
+                "justification: the assessment permits deployment (prescribed tier "
+                f"{prescribed_tier(application)}), so a denial needs a written justification"
+            )
+        departure = refuses_deployable
+    else:
+        table = decided_table(
+            assessment=application.assessment,
+            requested=application.requested_tier,
+            requested_groups=application.requested_jurisdictions,
+            framework=framework,
+            tier=tier,
+            jurisdictions=jurisdictions,
+            tiers=tiers,
+            sector_tiers=sector_tiers or {},
+            justified=justified,
+        )
+        departure = bool(table.departures)
+    decision = _decision(
+        new_id=new_id,
+        application=application,
+        framework=framework,
+        outcome=outcome,
+        table=table,
+        conditions=conditions,
+        reasons=reasons,
+        departure=departure,
+        justification=justification if departure else None,
+        deemed=False,
+        decided_by=reviewer.id,
+        now=now,
+    )
+    updated = application.model_copy(update={"state": "decided", "decision_id": new_id})
+    event = Event(
+        kind="decision.made",
+        subject=new_id,
+        model_id=application.model_id,
+        actor=reviewer.id,
+        at=now,
+        data={
+            "application": application.id,
+            "outcome": outcome,
+            "tier": decision.tier,
+            "tiers": decision.tiers,
+            "sector_tiers": decision.sector_tiers,
+            "departure": departure,
+            "departures": [d.model_dump(mode="json") for d in decision.departures],
+        },
+    )
+    return Change((updated, decision), (event,))
+
+
+def deem_decision(
+    *, new_id: str, application: Application, framework: Framework, now: dt.datetime
+) -> Change:
+    """The deadline passed without a decision: the framework's deemed-approval rule applies.
+
+    Each requested group gets the more closed of the rule's tier and that group's cap, each
+    sector its own cap; a group where that admits nobody beyond the developer is left out.
+    """
+    if application.state not in ("filed", "under_review"):
+        raise Conflict(f"application {application.id} is {application.state}; nothing to deem")
+    if now < application.deadline:
+        raise Conflict(f"application {application.id} is not overdue until {application.deadline}")
+    rule = framework.procedure.deemed_approval
+    if not rule.enabled:
+        raise Conflict("this framework has no deemed approval")
+    table = prescribed_table(
+        application.assessment,
+        application.requested_tier,
+        application.requested_jurisdictions,
+        as_assessed=rule.tier == "as_assessed",
+    )
+    conditions = tuple(application.assessment.get("conditions", ()))
+    deadline = application.deadline.date().isoformat()
+    if not table.tiers:
+        text = (
+            f"No decision was made by the deadline ({deadline}); the framework deems the "
+            "application decided at the tiers the assessment permits, and they permit no "
+            "deployment in any requested jurisdiction group, so it stands refused."
+        )
+        outcome: Outcome = "denied"
+    else:
+        cells = ", ".join(f"{group}: {tier}" for group, tier in table.tiers.items())
+        text = (
+            f"Deemed approved: no decision was made by the deadline ({deadline}); under the "
+            "framework's procedure the application is approved in each requested group at the "
+            f"tier the assessment permits there ({cells}), each sector within its cap."
+        )
+        outcome = "approved_with_conditions" if conditions else "approved"
+    reason = Reason(
+        text=text,
+        rules=("procedure.deemed_approval",),
+        evidence=tuple(e.sha256 for e in application.evidence),
+    )
+    decision = _decision(
+        new_id=new_id,
+        application=application,
+        framework=framework,
+        outcome=outcome,
+        table=table,
+        conditions=conditions,
+        reasons=(reason,),
+        departure=False,
+        justification=None,
+        deemed=True,
+        decided_by=None,
+        now=now,
+    )
+    updated = application.model_copy(update={"state": "decided", "decision_id": new_id})
+    event = Event(
+        kind="decision.deemed",
+        subject=new_id,
+        model_id=application.model_id,
+        actor=SCHEDULER,
+        at=now,
+        data={
+            "application": application.id,
+            "tier": decision.tier,
+            "tiers": decision.tiers,
+            "sector_tiers": decision.sector_tiers,
+            "deadline": application.deadline.isoformat(),
+        },
+    )
+    return Change((updated, decision), (event,))
+
+
+def _decision(
+    *,
+    new_id: str,
+    application: Application,
+    framework: Framework,
+    outcome: Outcome,
+    table: Table,
+    conditions: tuple[str, ...],
+    reasons: tuple[Reason, ...],
+    departure: bool,
+    justification: str | None,
+    deemed: bool,
+    decided_by: str | None,
+    now: dt.datetime,
+) -> Decision:
+    procedure = framework.procedure
+    return Decision(
+        id=new_id,
+        application_id=application.id,
+        model_id=application.model_id,
+        outcome=outcome,
+        tier=table.most_open if table.tiers or outcome == "denied" else "internal",
+        jurisdictions=tuple(table.tiers),
+        tiers=table.tiers,
+        sector_tiers=table.sector_tiers,
+        conditions=conditions,
+        reasons=reasons,
+        assessed_tier=application.assessment.get("max_tier", "halted"),
+        departure=departure,
+        departures=table.departures,
+        justification=justification,
+        deemed=deemed,
+        decided_by=decided_by,
+        decided_at=now,
+        valid_until=now + dt.timedelta(days=procedure.decision_valid_days),
+        appeal_deadline=now + dt.timedelta(days=procedure.appeal_window_days),
+    )
+
+
+def _check_citations(
+    reasons: tuple[Reason, ...], application: Application, framework: Framework
+) -> None:
+    rules = citable_rules(framework)
+    evidence = {e.sha256 for e in application.evidence}
+    for index, reason in enumerate(reasons):
+        for rule in reason.rules:
+            if rule not in rules:
+                raise InvalidInput(
+                    f"reasons[{index}].rules: {rule!r} is not a rule, level, metric, safeguard or "
+                    "procedure id of the framework"
+                )
+        for digest in reason.evidence:
+            if digest not in evidence:
+                raise InvalidInput(
+                    f"reasons[{index}].evidence: {digest[:16]}... is not evidence of this "
+                    "application"
+                )
+        if not reason.rules and not reason.evidence:
+            raise InvalidInput(
+                f"reasons[{index}]: a reason must cite at least one framework rule or "
+                "evidence digest"
+            )
