@@ -197,17 +197,35 @@ def ttfb(url: str, headers: dict[str, str], count: int) -> dict[str, float]:
 
 
 def decision_speed() -> dict[str, float]:
-    """The decision alone (µs): cached, uncached, and Cedar's first answer for a context."""
+    """The decision alone (µs), with the reference in the same run and their ratios.
+
+    The model's deployment table has 10 jurisdiction groups x 5 capped sectors and the caller
+    sits in a capped sector cell, so every look-up of the table is on the path; the reference is
+    a table of one group and no sector (the shape of a one-tier decision).
+    """
+    table = _decision_speed(10, 5)
+    reference = _decision_speed(1, 0)
+    ratios = {f"{k}_ratio": table[k] / reference[k] for k in ("cached", "uncached")}
+    return table | {f"reference_{k}": v for k, v in reference.items()} | ratios
+
+
+def _decision_speed(n_groups: int, n_sectors: int) -> dict[str, float]:
     import datetime as dt
 
     from clearance.policy import Decider, build_snapshot
 
     now = dt.datetime.now(dt.UTC)
+    groups = [f"group-{n}" for n in range(n_groups)]
+    sectors = ["finance", "government", "health", "military", "research"][:n_sectors]
+    tiers = dict.fromkeys(groups, "public")
+    sector_tiers = {g: dict.fromkeys(sectors, "public_safeguarded") for g in groups}
     content = {
-        "organizations": {"org": {"kind": "partner", "country": "US", "group": "tier-1"}},
+        "organizations": {"org": {"kind": "partner", "country": "US", "group": groups[-1],
+                                  "sector": "research"}},
         "keys": {},
         "models": {"bench-model": {"id": "m", "organization": "dev", "status": "approved",
-                                    "tier": "public", "jurisdictions": ["tier-1"],
+                                    "tier": "public", "tiers": tiers,
+                                    "sector_tiers": sector_tiers,
                                     "channels": ["api"], "restricted_to": None}},
         "grants": [],
     }  # fmt: skip
@@ -294,8 +312,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--no-litellm", action="store_true", help="Skip LiteLLM.")
     parser.add_argument("--streams", type=int, default=300, help="Streams timed per peer.")
+    parser.add_argument(
+        "--decisions-only", action="store_true", help="Time the decision alone, then stop."
+    )
     args = parser.parse_args()
     WORK.mkdir(exist_ok=True)
+    if args.decisions_only:
+        print(json.dumps({"decision_us": decision_speed(), "load_average": os.getloadavg()}))
+        return
     result: dict[str, Any] = {
         "rps": {"direct": None, "nginx": None, "clearance": None, "litellm": None},
         "added_latency_us": {"nginx": None, "clearance": None, "litellm": None},
