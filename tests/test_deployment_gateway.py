@@ -89,6 +89,13 @@ def test_a_deemed_approval_never_opens_an_embargoed_group(deployed: Deployment) 
     assert decision["outcome"] == "approved_with_conditions"  # the finding's condition stays
     status = reg.ok(None, "GET", "/models/atlas-deemed/status")
     assert status["tiers"] == decision["tiers"]
+    assert status["sector_tiers"] == decision["sector_tiers"]
+    events = reg.ok(None, "GET", "/events?limit=500")["items"]
+    deemed = next(e for e in events if e["kind"] == "decision.deemed")
+    assert deemed["data"]["tiers"] == decision["tiers"]  # in the signed statement too
+    page = reg.client.get(f"/decisions/{decision_id}").text
+    assert "Deployment table" in page and "embargoed" not in page.split("Deployment table")[1]
+    assert "military" in page
     deployed.wait_for_snapshot_with(
         lambda s: "atlas-deemed" in s.models and s.models["atlas-deemed"].tiers, timeout=5
     )
