@@ -143,3 +143,21 @@ def open_note(note: str | bytes, verifiers: Iterable[VerifierKey]) -> Note:
             f"no signature on the note is by a trusted key (signed by: {names})"
         )
     return Note(parsed.text, tuple(verified.values()), tuple(unverified.values()))
+
+
+def merge_signatures(note: str | bytes, signatures: Iterable[NoteSignature]) -> str:
+    """Add signature lines (for example witnesses' cosignatures) to a signed note.
+
+    The note's own lines stay first and verbatim; a new line is skipped when the note already
+    has one by the same key name and key ID. Nothing is verified here.
+    """
+    parsed = parse_note(note)
+    seen = {(s.name, s.key_id) for s in parsed.unverified}
+    lines = [s.line for s in parsed.unverified]
+    for sig in signatures:
+        if (sig.name, sig.key_id) not in seen:
+            seen.add((sig.name, sig.key_id))
+            lines.append(sig.line)
+    if len(lines) > MAX_SIGNATURES:
+        raise MalformedData(f"a signed note holds at most {MAX_SIGNATURES} signatures")
+    return parsed.text + "\n" + "".join(lines)
