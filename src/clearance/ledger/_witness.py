@@ -40,7 +40,8 @@ class WitnessRefusal(LedgerError):
         super().__init__(message)
         self.status = status
         self.size = size
-        """On a 409 for an old size that is not the witness's: the size it has cosigned."""
+        """On a 409 for an old size that is not the witness's: the size it has cosigned (a
+        409 for another root of the witness's own size carries none)."""
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,6 @@ def check_add_checkpoint(
                 409,
                 f"the witness holds another root hash for size {held} of {origin!r}: the log "
                 "shows two different histories (a split view)",
-                size=held,
             )
         if request.proof:
             raise WitnessRefusal(422, "a consistency proof between equal sizes must be empty")
