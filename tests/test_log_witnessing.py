@@ -268,3 +268,52 @@ def test_bad_witness_settings_are_clear_errors(
     with pytest.raises(InvalidInput) as caught:
         open_data_dir(folder.path)
     assert reason in caught.value.message
+
+
+def test_verify_demands_the_quorum_of_named_witnesses(tmp_path: Path) -> None:
+    from tests.test_log_verify import clearance
+
+    down = Cosigner(SigningKey.generate("witness.example/down", b"\x63" * 32))
+    extra = [{"url": closed_port_url(), "vkey": down.verifier.vkey}]
+    with make_register(tmp_path, f"sqlite:///{tmp_path / 'r.db'}", quorum=2, extra=extra) as reg:
+        reg.add_org("First")
+        reg.step(0, 1)
+        (tmp_path / "b.json").write_bytes(reg.client.get("/log/bundle/1").content)
+        log_vkey = reg.folder.signing_key.vkey
+    w1, w2, w3 = (w.key.vkey for w in reg.folder.witnesses)
+    (tmp_path / "witnesses.txt").write_text(f"{w1}\n{w2}\n{w3}\n")
+
+    def verify(*args: str, bundle: str = "b.json") -> tuple[int, str]:
+        done = clearance("verify", bundle, "--key", log_vkey, *args, cwd=tmp_path)
+        assert "Traceback" not in done.stderr
+        return done.returncode, done.stdout + done.stderr
+
+    code, out = verify("--witness", w1, "--witness", w2, "--witnesses-required", "2")
+    assert code == 0, out
+    assert "cosigned by 2 of the 2 named witnesses (2 required):" in out
+    assert "witness.example/w1 at 20" in out
+    code, out = verify("--witness", "witnesses.txt", "--witnesses-required", "2")
+    assert code == 0, out
+    code, out = verify("--witness", "witnesses.txt", "--witnesses-required", "3")
+    assert code == 1 and "cosigned by 2 of the 3 named witnesses" in out
+    code, out = verify("--witness", "witnesses.txt")  # all named witnesses by default
+    assert code == 1 and "3 are required" in out
+    code, out = verify("--witness", w3, "--witnesses-required", "1")
+    assert code == 1 and "0 of the 1" in out
+    code, out = verify("--witnesses-required", "1")
+    assert code == 2 and out.startswith("error: --witnesses-required needs")
+    code, out = verify("--witness", w1, "--witnesses-required", "2")
+    assert code == 2 and "from 1 to the 1" in out
+    code, out = verify("--witness", log_vkey)
+    assert code == 2 and "type 0x04" in out
+
+    # a cosignature altered in the bundle: a named witness's line that does not verify
+    body = json.loads((tmp_path / "b.json").read_text())
+    line = next(x for x in body["checkpoint"].split("\n") if x.startswith("— witness.example/w1"))
+    name, encoded = line.rsplit(" ", 1)
+    bent = encoded[:20] + ("A" if encoded[20] != "A" else "B") + encoded[21:]
+    for field in ("checkpoint", "tlog_proof"):
+        body[field] = body[field].replace(line, f"{name} {bent}")
+    (tmp_path / "bent.json").write_text(json.dumps(body))
+    code, out = verify("--witness", w1, bundle="bent.json")
+    assert code == 1 and "does not verify" in out
