@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -32,6 +32,7 @@ _ALG_NAMES = {ALG_ED25519: "an Ed25519 note key", ALG_COSIGNATURE_V1: "a cosigna
 _SIGNER_PREFIX = "PRIVATE+KEY+"
 
 
+@lru_cache(maxsize=4096)
 def check_key_name(name: str) -> None:
     """Raise MalformedData unless `name` is a valid signed-note key name."""
     if not name:

@@ -6,6 +6,7 @@ A note is its text (ending in a newline), a blank line, then one line per signat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,10 +44,13 @@ class Note:
     unverified: tuple[NoteSignature, ...] = ()
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
+
+
 def _check_text(text: str, what: str) -> None:
-    for char in text:
-        if char < " " and char != "\n":
-            raise MalformedData(f"{what} contains the control character {char!r}")
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise MalformedData(f"{what} contains the control character {found.group()!r}")
     try:
         text.encode()
     except UnicodeEncodeError:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from clearance.ledger._checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from clearance.ledger._codec import b64decode, b64encode
@@ -53,6 +54,11 @@ class AddCheckpoint:
     proof: tuple[bytes, ...]
     checkpoint: str
 
+    @cached_property
+    def parsed(self) -> Checkpoint:
+        """The checkpoint's contents, signatures not checked."""
+        return parse_checkpoint(self.checkpoint)
+
     def to_text(self) -> str:
         """The request body."""
         lines = [f"old {self.old_size}", *(b64encode(h) for h in self.proof)]
@@ -85,8 +91,9 @@ class AddCheckpoint:
             if len(value) != HASH_SIZE:
                 raise MalformedData(f"consistency proof line {len(proof) + 1} is not 32 bytes")
             proof.append(value)
-        parse_checkpoint(rest)
-        return cls(int(number), tuple(proof), rest)
+        request = cls(int(number), tuple(proof), rest)
+        _ = request.parsed
+        return request
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,7 @@ def check_add_checkpoint(
     `log_keys` are the keys trusted for the checkpoint's origin (empty: an unknown log, 404);
     `latest` is the witness's record for that origin (None before the first cosignature).
     """
-    origin = parse_checkpoint(request.checkpoint).origin
+    origin = request.parsed.origin
     if not log_keys:
         raise WitnessRefusal(404, f"this witness does not follow the log {origin!r}")
     try:

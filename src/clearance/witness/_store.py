@@ -34,7 +34,6 @@ from clearance.ledger import (
     Witnessed,
     WitnessRefusal,
     check_add_checkpoint,
-    parse_checkpoint,
 )
 
 _SCHEMA = """
@@ -176,7 +175,7 @@ class WitnessStore:
 
     def _one(self, job: _Job) -> list[NoteSignature] | WitnessRefusal:
         request = job.request
-        origin = parse_checkpoint(request.checkpoint).origin
+        origin = request.parsed.origin
         latest = self._latest(origin)
         try:
             checkpoint = check_add_checkpoint(request, self.log_keys(origin), latest)
@@ -213,5 +212,5 @@ def _contradicts(refusal: WitnessRefusal, latest: Witnessed, request: AddCheckpo
         return request.old_size == latest.size
     if refusal.status != 409:
         return False
-    checkpoint = parse_checkpoint(request.checkpoint)
+    checkpoint = request.parsed
     return checkpoint.size == latest.size and checkpoint.root_hash != latest.root_hash
