@@ -13,7 +13,9 @@ from clearance.cli._framework import framework_app
 from clearance.cli._gateway import fake_upstream_command, gateway_command
 from clearance.cli._local_model import local_model_command
 from clearance.cli._log import bundle_command, consistency_command, key_app, verify_command
+from clearance.cli._monitor import monitor_command
 from clearance.cli._server import init_command, serve_command
+from clearance.cli._witness import witness_command
 from clearance.errors import ClearanceError
 
 app = typer.Typer(
@@ -35,6 +37,8 @@ app.command("bundle")(bundle_command)
 app.command("verify")(verify_command)
 app.command("consistency")(consistency_command)
 app.add_typer(key_app, name="key")
+app.command("witness")(witness_command)
+app.command("monitor")(monitor_command)
 app.command("demo")(demo_command)
 
 

@@ -18,6 +18,7 @@ from clearance.ledger import (
     ConsistencyProof,
     MalformedData,
     VerifierKey,
+    WitnessKey,
     make_consistency,
     parse_checkpoint,
     verify_bundle,
@@ -153,6 +154,51 @@ def _keys(values: list[str]) -> list[VerifierKey]:
     return keys
 
 
+def witness_keys(values: list[str]) -> list[WitnessKey]:
+    """Witness vkeys from the command line: each a vkey, or a file of vkeys one per line."""
+    keys = []
+    for value in values:
+        text = read_text(Path(value)) if Path(value).is_file() else value
+        for line in text.splitlines():
+            if line.strip():
+                try:
+                    keys.append(WitnessKey.parse(line))
+                except MalformedData as exc:
+                    raise InvalidInput(f"--witness {value}: {exc.message}") from None
+    return keys
+
+
+def witness_policy(values: list[str], required: int | None) -> tuple[list[WitnessKey], int]:
+    """The named witnesses and how many must have cosigned (all of them by default)."""
+    named = witness_keys(values)
+    if required is None:
+        return named, len(named)
+    if not named:
+        raise InvalidInput("--witnesses-required needs the witnesses' keys: --witness VKEY")
+    if not 1 <= required <= len(named):
+        raise InvalidInput(
+            f"--witnesses-required {required}: give a number from 1 to the {len(named)} "
+            "witness key(s) named"
+        )
+    return named, required
+
+
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="A witness's vkey (cosignature/v1), or a file of them, one per line (repeatable).",
+    ),
+]
+WitnessesRequiredOption = Annotated[
+    int | None,
+    typer.Option(
+        "--witnesses-required",
+        help="How many of the named witnesses must have cosigned (default: all of them).",
+    ),
+]
+
+
 def verify_command(
     file: Annotated[Path, typer.Argument(help="A bundle written by `clearance bundle`.")],
     key: Annotated[
@@ -168,14 +214,24 @@ def verify_command(
             help="A consistency file (`clearance consistency`), or a checkpoint of the same size.",
         ),
     ] = None,
+    witness: WitnessOption = None,
+    witnesses_required: WitnessesRequiredOption = None,
 ) -> None:
-    """Check a bundle offline: the signature, the inclusion, and consistency with a later head."""
+    """Check a bundle offline: the signature, the inclusion, consistency with a later head, and
+    (with --witness) that enough independent witnesses cosigned its checkpoint."""
     trusted = _keys(key)
+    named, required = witness_policy(witness or [], witnesses_required)
     newer: ConsistencyProof | str | None = None
     if newer_checkpoint is not None:
         text = read_text(newer_checkpoint)
         newer = ConsistencyProof.from_json(text) if text.lstrip().startswith("{") else text
-    verified = verify_bundle(read_text(file).encode(), trusted, newer=newer)
+    verified = verify_bundle(
+        read_text(file).encode(),
+        trusted,
+        newer=newer,
+        witnesses=named,
+        witnesses_required=required,
+    )
     subject = verified.statement.subjects[0]
     typer.echo(
         f"verified: entry {verified.index} ({verified.leaf.kind}) about {subject.name} "
@@ -185,6 +241,14 @@ def verify_command(
     typer.echo(f"  in log {verified.checkpoint.origin} of {verified.checkpoint.size} entries")
     if verified.newer is not None:
         typer.echo(f"  consistent with its checkpoint of {verified.newer.size} entries")
+    if named:
+        typer.echo(
+            f"  cosigned by {len(verified.cosignatures)} of the {len(named)} named witnesses "
+            f"({required} required):"
+        )
+        for cosignature in verified.cosignatures:
+            at = dt.datetime.fromtimestamp(cosignature.timestamp, dt.UTC).isoformat()
+            typer.echo(f"    {cosignature.witness.name} at {at}")
 
 
 @key_app.command("rotate")

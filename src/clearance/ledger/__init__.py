@@ -1,8 +1,9 @@
 """The transparency log: Merkle tree, tiles, signed checkpoints, proofs and signed statements.
 
 Standards spoken: RFC 6962 hashing and proofs; C2SP tlog-tiles layout, signed-note (Ed25519),
-tlog-checkpoint and tlog-proof; DSSE envelopes holding in-toto Statement v1; RFC 8785 leaves;
-offline bundles (a statement with its proof) and consistency files.
+tlog-checkpoint, tlog-proof, tlog-cosignature (cosignature/v1) and tlog-witness's add-checkpoint;
+DSSE envelopes holding in-toto Statement v1; RFC 8785 leaves; offline bundles (a statement with
+its proof), consistency files and split-view proofs.
 
 Pure: no files, network, database or wall clock. Storage comes in as a `TileStore`; times come
 in as arguments.
@@ -25,6 +26,15 @@ from clearance.ledger._checkpoint import (
     parse_checkpoint,
     sign_checkpoint,
 )
+from clearance.ledger._cosignature import (
+    COSIGNATURE_HEADER,
+    Cosignature,
+    Cosigner,
+    WitnessKey,
+    check_quorum,
+    cosignature_message,
+    cosignatures,
+)
 from clearance.ledger._dsse import (
     IN_TOTO_PAYLOAD_TYPE,
     Envelope,
@@ -40,6 +50,7 @@ from clearance.ledger._log import (
     TreeState,
     append_entries,
     consistency_proof,
+    extend_tree,
     inclusion_proof,
     read_entry,
     recover_state,
@@ -58,6 +69,7 @@ from clearance.ledger._note import (
     Note,
     NoteSignature,
     add_signatures,
+    merge_signatures,
     open_note,
     parse_note,
     sign_note,
@@ -77,6 +89,7 @@ from clearance.ledger._rotation import (
     sign_key_rotation,
     verify_key_rotation,
 )
+from clearance.ledger._splitview import SPLIT_VIEW_FORMAT, SplitView, verify_split_view
 from clearance.ledger._statement import (
     STATEMENT_TYPE,
     Statement,
@@ -92,20 +105,35 @@ from clearance.ledger._tiles import (
     decode_entry_bundle,
     parse_tile_path,
 )
+from clearance.ledger._witness import (
+    MAX_PROOF_LINES,
+    TLOG_SIZE_TYPE,
+    AddCheckpoint,
+    Witnessed,
+    WitnessRefusal,
+    check_add_checkpoint,
+)
 
 __all__ = [
     "BUNDLE_FORMAT",
     "CONSISTENCY_FORMAT",
+    "COSIGNATURE_HEADER",
     "EMPTY_ROOT",
     "IN_TOTO_PAYLOAD_TYPE",
     "KEY_ROTATION_PREDICATE",
+    "MAX_PROOF_LINES",
     "PROOF_HEADER",
+    "SPLIT_VIEW_FORMAT",
     "STATEMENT_TYPE",
     "TILE_WIDTH",
+    "TLOG_SIZE_TYPE",
+    "AddCheckpoint",
     "Bundle",
     "BundleKey",
     "Checkpoint",
     "ConsistencyProof",
+    "Cosignature",
+    "Cosigner",
     "Envelope",
     "EnvelopeSignature",
     "KeyRotation",
@@ -116,6 +144,7 @@ __all__ = [
     "Note",
     "NoteSignature",
     "SigningKey",
+    "SplitView",
     "Statement",
     "Subject",
     "TileKey",
@@ -126,19 +155,28 @@ __all__ = [
     "VerifiedBundle",
     "VerifiedEntry",
     "VerifierKey",
+    "WitnessKey",
+    "WitnessRefusal",
+    "Witnessed",
     "add_signatures",
     "append_entries",
     "build_leaf",
+    "check_add_checkpoint",
     "check_newer",
+    "check_quorum",
     "consistency_proof",
+    "cosignature_message",
+    "cosignatures",
     "decode_entry_bundle",
     "dsse_keyid",
+    "extend_tree",
     "follow_rotations",
     "inclusion_proof",
     "key_id",
     "leaf_hash",
     "make_consistency",
     "make_tlog_proof",
+    "merge_signatures",
     "merkle_root",
     "node_hash",
     "open_checkpoint",
@@ -165,5 +203,6 @@ __all__ = [
     "verify_envelope",
     "verify_inclusion",
     "verify_key_rotation",
+    "verify_split_view",
     "verify_tlog_proof",
 ]

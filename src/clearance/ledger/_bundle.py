@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from clearance.ledger._checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
 from clearance.ledger._codec import b64decode, b64encode, load_json_object
+from clearance.ledger._cosignature import Cosignature, WitnessKey, check_quorum
 from clearance.ledger._dsse import IN_TOTO_PAYLOAD_TYPE, verify_envelope
 from clearance.ledger._errors import LedgerError, MalformedData, VerificationFailed
 from clearance.ledger._keys import VerifierKey
@@ -159,6 +160,8 @@ class VerifiedBundle:
     newer: Checkpoint | None
     keys: tuple[VerifierKey, ...]
     """The keys trusted in the end: those given, and those the bundle's rotations handed over to."""
+    cosignatures: tuple[Cosignature, ...] = ()
+    """The named witnesses' valid cosignatures on the bundle's checkpoint (when asked for)."""
 
 
 def follow_rotations(
@@ -182,11 +185,15 @@ def verify_bundle(
     trusted: Iterable[VerifierKey],
     *,
     newer: ConsistencyProof | str | None = None,
+    witnesses: Iterable[WitnessKey] = (),
+    witnesses_required: int = 0,
 ) -> VerifiedBundle:
     """Check a bundle's signature, its inclusion in the log, and consistency with `newer`.
 
-    `newer` is a consistency file, or a signed checkpoint of the very same tree. Raises
-    VerificationFailed (or MalformedData) with the reason when anything does not hold.
+    `newer` is a consistency file, or a signed checkpoint of the very same tree. With
+    `witnesses_required` K, the bundle's checkpoint must carry valid cosignatures by at least K
+    of `witnesses` (C2SP cosignature/v1). Raises VerificationFailed (or MalformedData) with the
+    reason when anything does not hold.
     """
     if not isinstance(bundle, Bundle):
         bundle = Bundle.from_json(bundle)
@@ -204,7 +211,12 @@ def verify_bundle(
     if entry.leaf.subject_sha256 not in {s.sha256 for s in statement.subjects}:
         raise VerificationFailed("the log leaf names a subject the statement is not about")
     later = None if newer is None else check_newer(entry.checkpoint, newer, keys)
-    return VerifiedBundle(statement, entry.leaf, entry.index, entry.checkpoint, later, tuple(keys))
+    cosigned: tuple[Cosignature, ...] = ()
+    if witnesses_required:
+        cosigned = check_quorum(bundle.proof.checkpoint, witnesses, witnesses_required)
+    return VerifiedBundle(
+        statement, entry.leaf, entry.index, entry.checkpoint, later, tuple(keys), cosigned
+    )
 
 
 def check_newer(

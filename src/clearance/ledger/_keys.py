@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -27,9 +27,12 @@ from clearance.ledger._errors import MalformedData
 
 ALG_ED25519 = 0x01
 _KEY_SIZE = 32
+ALG_COSIGNATURE_V1 = 0x04
+_ALG_NAMES = {ALG_ED25519: "an Ed25519 note key", ALG_COSIGNATURE_V1: "a cosignature/v1 key"}
 _SIGNER_PREFIX = "PRIVATE+KEY+"
 
 
+@lru_cache(maxsize=4096)
 def check_key_name(name: str) -> None:
     """Raise MalformedData unless `name` is a valid signed-note key name."""
     if not name:
@@ -41,9 +44,13 @@ def check_key_name(name: str) -> None:
             )
 
 
-def key_id(name: str, public_key: bytes) -> int:
-    """The signed-note key ID of an Ed25519 key: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
-    digest = hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()
+def key_id(name: str, public_key: bytes, alg: int = ALG_ED25519) -> int:
+    """The signed-note key ID of a key: SHA-256(name || 0x0A || alg || key)[:4].
+
+    `alg` is the signature type byte: 0x01 for Ed25519 note signatures, 0x04 for C2SP
+    cosignature/v1 (Ed25519 over a timestamped message).
+    """
+    digest = hashlib.sha256(name.encode() + b"\n" + bytes([alg]) + public_key).digest()
     return int.from_bytes(digest[:4], "big")
 
 
@@ -52,7 +59,7 @@ def dsse_keyid(public_key: bytes) -> str:
     return hashlib.sha256(public_key).hexdigest()
 
 
-def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
+def split_key(text: str, what: str, alg: int = ALG_ED25519) -> tuple[str, int, bytes]:
     """Split `<name>+<hex id>+<base64 alg||key>` and check the parts; return name, id, key."""
     parts = text.split("+", 2)
     if len(parts) != 3:
@@ -62,8 +69,12 @@ def _split_key(text: str, what: str) -> tuple[str, int, bytes]:
     if len(hex_id) != 8 or hex_id != hex_id.lower() or not _is_hex(hex_id):
         raise MalformedData(f"{what} key ID {hex_id!r} is not 8 lowercase hex digits")
     material = b64decode(encoded, f"{what} key material")
-    if not material or material[0] != ALG_ED25519:
-        raise MalformedData(f"{what} is not an Ed25519 key (algorithm byte 0x01)")
+    if not material or material[0] != alg:
+        found = f"0x{material[0]:02x}" if material else "none"
+        raise MalformedData(
+            f"{what} has signature type {found}; this place takes type 0x{alg:02x} "
+            f"({_ALG_NAMES.get(alg, 'unknown')})"
+        )
     if len(material) != 1 + _KEY_SIZE:
         raise MalformedData(f"{what} has {len(material) - 1} key bytes; Ed25519 needs 32")
     return name, int(hex_id, 16), material[1:]
@@ -88,7 +99,7 @@ class VerifierKey:
     @classmethod
     def parse(cls, vkey: str) -> VerifierKey:
         """Parse a vkey string `<name>+<hex key ID>+<base64(0x01 || public key)>`."""
-        name, claimed, public = _split_key(vkey.strip(), "verifier key")
+        name, claimed, public = split_key(vkey.strip(), "verifier key")
         key = cls(name, public)
         if key.key_id != claimed:
             raise MalformedData(
@@ -153,7 +164,7 @@ class SigningKey:
         skey = skey.strip()
         if not skey.startswith(_SIGNER_PREFIX):
             raise MalformedData("a signer key starts with 'PRIVATE+KEY+'")
-        name, claimed, seed = _split_key(skey.removeprefix(_SIGNER_PREFIX), "signer key")
+        name, claimed, seed = split_key(skey.removeprefix(_SIGNER_PREFIX), "signer key")
         key = cls(name, seed)
         if key.verifier.key_id != claimed:
             raise MalformedData(

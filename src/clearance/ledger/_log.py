@@ -81,16 +81,7 @@ def append_entries(store: TileStore, state: TreeState, entries: Sequence[bytes])
     hashes = [leaf_hash(entry) for entry in entries]
     new_size = state.size + len(entries)
 
-    frontier = list(state.frontier)
-    position = state.size
-    for h in hashes:
-        # A new leaf at `position` closes one complete subtree per trailing 1 bit of position.
-        bits = position
-        while bits & 1:
-            h = node_hash(frontier.pop(), h)
-            bits >>= 1
-        frontier.append(h)
-        position += 1
+    grown = extend_tree(state, hashes)
 
     bundles = _extend_bundles(store, state.size, encoded)
     tiles: dict[TileKey, bytes] = {}
@@ -100,7 +91,23 @@ def append_entries(store: TileStore, state: TreeState, entries: Sequence[bytes])
         level_hashes = _extend_level(store, level, existing, level_hashes, tiles)
         level += 1
     store.write(new_size, tiles, bundles)
-    return TreeState(new_size, tuple(frontier))
+    return grown
+
+
+def extend_tree(state: TreeState, leaf_hashes: Sequence[bytes]) -> TreeState:
+    """The state after appending leaves with these hashes: no store needed (a monitor that
+    keeps the frontier checks each new checkpoint's root by this, from the entries alone)."""
+    frontier = list(state.frontier)
+    position = state.size
+    for h in leaf_hashes:
+        # A new leaf at `position` closes one complete subtree per trailing 1 bit of position.
+        bits = position
+        while bits & 1:
+            h = node_hash(frontier.pop(), h)
+            bits >>= 1
+        frontier.append(h)
+        position += 1
+    return TreeState(position, tuple(frontier))
 
 
 def _extend_level(

@@ -6,6 +6,7 @@ A note is its text (ending in a newline), a blank line, then one line per signat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -43,10 +44,13 @@ class Note:
     unverified: tuple[NoteSignature, ...] = ()
 
 
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f]")
+
+
 def _check_text(text: str, what: str) -> None:
-    for char in text:
-        if char < " " and char != "\n":
-            raise MalformedData(f"{what} contains the control character {char!r}")
+    found = _CONTROL.search(text)
+    if found is not None:
+        raise MalformedData(f"{what} contains the control character {found.group()!r}")
     try:
         text.encode()
     except UnicodeEncodeError:
@@ -143,3 +147,21 @@ def open_note(note: str | bytes, verifiers: Iterable[VerifierKey]) -> Note:
             f"no signature on the note is by a trusted key (signed by: {names})"
         )
     return Note(parsed.text, tuple(verified.values()), tuple(unverified.values()))
+
+
+def merge_signatures(note: str | bytes, signatures: Iterable[NoteSignature]) -> str:
+    """Add signature lines (for example witnesses' cosignatures) to a signed note.
+
+    The note's own lines stay first and verbatim; a new line is skipped when the note already
+    has one by the same key name and key ID. Nothing is verified here.
+    """
+    parsed = parse_note(note)
+    seen = {(s.name, s.key_id) for s in parsed.unverified}
+    lines = [s.line for s in parsed.unverified]
+    for sig in signatures:
+        if (sig.name, sig.key_id) not in seen:
+            seen.add((sig.name, sig.key_id))
+            lines.append(sig.line)
+    if len(lines) > MAX_SIGNATURES:
+        raise MalformedData(f"a signed note holds at most {MAX_SIGNATURES} signatures")
+    return parsed.text + "\n" + "".join(lines)

@@ -6,6 +6,7 @@ from clearance.server._datadir import (
     AUTHORITY_KEY,
     AUTHORITY_VKEY,
     DataDir,
+    WitnessConfig,
     init_data_dir,
     open_data_dir,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "AUTHORITY_VKEY",
     "DataDir",
     "Rotation",
+    "WitnessConfig",
     "app_for",
     "build_app",
     "find_log",

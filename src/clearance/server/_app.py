@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
 from fastapi import FastAPI
 
 from clearance.api import Clock, Context, create_app, system_clock
-from clearance.server._datadir import DataDir
+from clearance.server._datadir import DataDir, WitnessConfig
 from clearance.server._gateway import GatewaySettings, gateway_settings, install_gateway
 from clearance.server._log_routes import find_log, log_router, run_checkpoints
+from clearance.server._witnessing import run_witnessing
 from clearance.store import Store, run_due
 from clearance.web import mount_web
 
@@ -39,10 +40,13 @@ def build_app(
     clock: Clock = system_clock,
     clock_interval: float | None = 1.0,
     gateway: GatewaySettings | None = None,
+    witnesses: Sequence[WitnessConfig] = (),
+    witness_poll: float = 0.25,
 ) -> FastAPI:
     """The register's app on a store; the clock runs in the background unless interval is None.
 
-    With `gateway` settings, the OpenAI-compatible gateway is mounted at /v1 as well.
+    With `gateway` settings, the OpenAI-compatible gateway is mounted at /v1 as well; with
+    `witnesses`, each new checkpoint is sent to them for cosigning, in the background.
     """
     context = Context(store, clock)
 
@@ -58,13 +62,18 @@ def build_app(
             if transparency is not None and transparency.checkpoint_interval > 0
             else None
         )
+        cosigning = (
+            asyncio.create_task(run_witnessing(store, witnesses, clock, poll=witness_poll))
+            if witnesses
+            else None
+        )
         async with contextlib.AsyncExitStack() as stack:
             if gateway_running is not None:
                 await stack.enter_async_context(gateway_running())
             try:
                 yield
             finally:
-                for running in (task, signer):
+                for running in (task, signer, cosigning):
                     if running is not None:
                         running.cancel()
                         with contextlib.suppress(asyncio.CancelledError):
@@ -82,5 +91,8 @@ def build_app(
 def app_for(data_dir: DataDir, *, clock_interval: float | None = 1.0) -> FastAPI:
     """The app for an initialized data folder."""
     return build_app(
-        data_dir.open_store(), clock_interval=clock_interval, gateway=gateway_settings(data_dir)
+        data_dir.open_store(),
+        clock_interval=clock_interval,
+        gateway=gateway_settings(data_dir),
+        witnesses=data_dir.witnesses,
     )

@@ -10,12 +10,14 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from clearance.api import publish_framework
 from clearance.errors import InvalidInput
 from clearance.examples import example_path
 from clearance.framework import parse_framework
-from clearance.ledger import SigningKey
+from clearance.ledger import MalformedData, SigningKey, WitnessKey
 from clearance.register import Organization, Principal, create_organization, create_principal
 from clearance.store import (
     Store,
@@ -50,6 +52,14 @@ class KeyFile:
 
 
 @dataclass(frozen=True)
+class WitnessConfig:
+    """A witness the register asks to cosign its checkpoints: where it listens, and its key."""
+
+    url: str
+    key: WitnessKey
+
+
+@dataclass(frozen=True)
 class DataDir:
     """An initialized data folder and what it holds."""
 
@@ -58,6 +68,10 @@ class DataDir:
     origin: str
     checkpoint_interval: float = 0.0
     """Seconds between signed checkpoints; 0 signs one in every transaction that appends."""
+    witnesses: tuple[WitnessConfig, ...] = ()
+    """Witnesses asked to cosign each new checkpoint (`"witnesses"` in clearance.json)."""
+    witness_quorum: int = 0
+    """Cosignatures a checkpoint needs before the log publishes it (`"witness_quorum"`)."""
 
     @property
     def signing_key(self) -> SigningKey:
@@ -70,6 +84,8 @@ class DataDir:
             self.origin,
             KeyFile(self.path / AUTHORITY_KEY),
             checkpoint_interval=self.checkpoint_interval,
+            witnesses=[w.key for w in self.witnesses],
+            witness_quorum=self.witness_quorum,
         )
 
     def open_store(self) -> Store:
@@ -198,4 +214,34 @@ def open_data_dir(path: Path, database_url: str | None = None) -> DataDir:
     interval = float(settings.get("checkpoint_interval", 0))
     if interval < 0:
         raise InvalidInput(f"{settings_path}: checkpoint_interval must be 0 or more seconds")
-    return DataDir(path, url, settings["origin"], interval)
+    witnesses, quorum = parse_witnesses(settings, str(settings_path))
+    return DataDir(path, url, settings["origin"], interval, witnesses, quorum)
+
+
+def parse_witnesses(settings: dict[str, Any], where: str) -> tuple[tuple[WitnessConfig, ...], int]:
+    """The `witnesses` list and `witness_quorum` of a settings object, checked."""
+    raw = settings.get("witnesses", [])
+    if not isinstance(raw, list):
+        raise InvalidInput(f'{where}: witnesses must be a list of {{"url", "vkey"}}')
+    witnesses: list[WitnessConfig] = []
+    for n, item in enumerate(raw):
+        if not isinstance(item, dict) or set(item) != {"url", "vkey"}:
+            raise InvalidInput(f'{where}: witnesses[{n}] must be {{"url": ..., "vkey": ...}}')
+        url, vkey = item["url"], item["vkey"]
+        parts = urlsplit(url) if isinstance(url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidInput(f"{where}: witnesses[{n}].url {url!r} is not an http(s) URL")
+        try:
+            key = WitnessKey.parse(vkey if isinstance(vkey, str) else "")
+        except MalformedData as exc:
+            raise InvalidInput(f"{where}: witnesses[{n}].vkey: {exc.message}") from None
+        if any(w.key == key for w in witnesses):
+            raise InvalidInput(f"{where}: witnesses[{n}] names the same key twice")
+        witnesses.append(WitnessConfig(url.rstrip("/"), key))
+    quorum = settings.get("witness_quorum", 0)
+    if not isinstance(quorum, int) or isinstance(quorum, bool) or not 0 <= quorum <= len(witnesses):
+        raise InvalidInput(
+            f"{where}: witness_quorum must be a whole number from 0 to the number of witnesses "
+            f"({len(witnesses)})"
+        )
+    return tuple(witnesses), quorum

@@ -1,6 +1,7 @@
 """The transparency log over HTTP, in the C2SP tlog-tiles layout, plus statements and proofs.
 
-    /log/checkpoint                         the latest signed checkpoint (text/plain)
+    /log/checkpoint                         the published checkpoint, with the witnesses'
+                                            cosignatures as extra signature lines (text/plain)
     /log/key                                the log's verifier key as a C2SP vkey string
     /log/tile/<L>/<N>[.p/<W>]               Merkle tiles (application/octet-stream)
     /log/tile/entries/<N>[.p/<W>]           entry bundles: the leaf records
@@ -9,6 +10,8 @@
     /log/bundle/<index>                     an offline bundle for entry index
     /log/key-rotations                      the logged key-rotation envelopes, oldest first
 
+The published checkpoint is the newest signed one, or with a witness quorum K the newest one at
+least K witnesses have cosigned; bundles and consistency files carry it, cosignatures included.
 Full tiles, full entry bundles and statements never change, so they are cached for a year as
 immutable; partial tiles briefly (the widest version replaces them); the checkpoint not at all.
 """
@@ -21,7 +24,6 @@ import logging
 from collections.abc import Callable
 
 from fastapi import APIRouter, Query, Response
-from sqlalchemy import select
 
 from clearance.errors import ClearanceError, InvalidInput, NotFound
 from clearance.ledger import (
@@ -39,10 +41,9 @@ from clearance.store import (
     Store,
     TransparencyLog,
     key_rotations,
-    latest_checkpoint,
+    published_checkpoint,
     statement_envelope,
 )
-from clearance.store import _tables as t
 
 log = logging.getLogger("clearance.log")
 
@@ -66,16 +67,22 @@ def find_log(store: Store) -> TransparencyLog | None:
 
 
 def make_bundle(store: Store, index: int) -> Bundle:
-    """The offline bundle of entry `index`, proved against the latest checkpoint."""
+    """The offline bundle of entry `index`, proved against the published checkpoint."""
+    log_hook = find_log(store)
+    quorum = log_hook.witness_quorum if log_hook is not None else 0
     with store.read() as tx:
         connection = tx.connection
         envelope = statement_envelope(connection, index)
         if envelope is None:
             raise NotFound(f"the log has no entry {index}")
-        checkpoint = latest_checkpoint(connection)
+        published = published_checkpoint(connection, quorum)
+        checkpoint = published.note if published is not None else None
         if checkpoint is None or parse_checkpoint(checkpoint).size <= index:
+            covered = (
+                f"a checkpoint cosigned by {quorum} witnesses" if quorum else "a signed checkpoint"
+            )
             raise NotYetLogged(
-                f"entry {index} is logged but not yet covered by a signed checkpoint; try again "
+                f"entry {index} is logged but not yet covered by {covered}; try again "
                 "after the next checkpoint"
             )
         tiles = SqlTileStore(connection)
@@ -92,11 +99,14 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
 
     @router.get("/checkpoint")
     def checkpoint() -> Response:
+        quorum = transparency.witness_quorum
         with store.read() as tx:
-            note = latest_checkpoint(tx.connection)
-        if note is None:
+            published = published_checkpoint(tx.connection, quorum)
+        if published is None:
+            if quorum:
+                raise NotYetLogged(f"no checkpoint is cosigned by {quorum} witnesses yet")
             raise NotFound("the log has no signed checkpoint yet")
-        return Response(note, media_type=TEXT, headers={"Cache-Control": NO_CACHE})
+        return Response(published.note, media_type=TEXT, headers={"Cache-Control": NO_CACHE})
 
     @router.get("/key")
     def key() -> Response:
@@ -132,14 +142,13 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
     @router.get("/proof/consistency")
     def consistency(old: int = Query(ge=0), new: int | None = Query(None, ge=0)) -> Response:
         with store.read() as tx:
-            query = select(t.log_checkpoints.c.note).order_by(t.log_checkpoints.c.id.desc())
-            if new is not None:
-                query = query.where(t.log_checkpoints.c.tree_size == new)
-            note = tx.connection.scalar(query.limit(1))
-            if note is None:
+            quorum = transparency.witness_quorum if new is None else 0
+            published = published_checkpoint(tx.connection, quorum, size=new)
+            if published is None:
                 raise NotFound(
                     f"no signed checkpoint of size {new}" if new is not None else "no checkpoint"
                 )
+            note = published.note
             if old > parse_checkpoint(note).size:
                 raise InvalidInput(f"old: {old} is beyond the checkpoint's tree size")
             tiles = SqlTileStore(tx.connection)

@@ -1,5 +1,12 @@
 """Persistence of the register: SQLAlchemy 2 with Alembic migrations; SQLite or PostgreSQL."""
 
+from clearance.store._cosignatures import (
+    Cosigned,
+    SignedCheckpoint,
+    newest_checkpoint,
+    published_checkpoint,
+    record_cosignature,
+)
 from clearance.store._db import (
     DatabaseUnavailable,
     make_engine,
@@ -34,8 +41,10 @@ __all__ = [
     "MODEL_FIELDS",
     "PREDICATE_PREFIX",
     "ChangeHook",
+    "Cosigned",
     "DatabaseUnavailable",
     "LogEntry",
+    "SignedCheckpoint",
     "SqlTileStore",
     "Store",
     "Transaction",
@@ -51,7 +60,10 @@ __all__ = [
     "migrate",
     "model_digest",
     "new_api_key",
+    "newest_checkpoint",
     "predicate_type",
+    "published_checkpoint",
+    "record_cosignature",
     "record_digest",
     "run_due",
     "schema_is_current",

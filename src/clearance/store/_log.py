@@ -21,6 +21,7 @@ from clearance.ledger import (
     Envelope,
     SigningKey,
     Statement,
+    WitnessKey,
     append_entries,
     build_leaf,
     parse_checkpoint,
@@ -65,11 +66,17 @@ class TransparencyLog:
         key: Callable[[], SigningKey],
         *,
         checkpoint_interval: float = 0.0,
+        witnesses: Sequence[WitnessKey] = (),
+        witness_quorum: int = 0,
     ) -> None:
         self.origin = origin
         self.key = key
         self.checkpoint_interval = checkpoint_interval
         """Seconds between checkpoints; 0 signs one in every transaction that appends."""
+        self.witnesses = tuple(witnesses)
+        """The witnesses asked to cosign each new checkpoint."""
+        self.witness_quorum = witness_quorum
+        """How many of them must cosign a checkpoint before the log publishes it (0: any)."""
 
     def __call__(self, connection: Connection, change: Change) -> None:
         """The ChangeHook: sign and log every event of `change`."""

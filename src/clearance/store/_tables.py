@@ -214,6 +214,18 @@ log_checkpoints = Table(
 """Every signed checkpoint, oldest first: the newest is served, the others show consistency."""
 Index("ix_log_checkpoints_tree_size", log_checkpoints.c.tree_size)
 
+log_cosignatures = Table(
+    "log_cosignatures",
+    metadata,
+    Column("checkpoint_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(512), primary_key=True),
+    Column("line", Text, nullable=False),
+    Column("cosigned_at", BigInteger, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)
+"""Each witness's verified cosignature on a checkpoint (`witness`: its vkey; `cosigned_at`: the
+cosignature's own POSIX timestamp); served as extra signature lines on the checkpoint."""
+
 statements = Table(
     "statements",
     metadata,

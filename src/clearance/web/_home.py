@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from clearance.api import Context
-from clearance.store import Transaction, latest_checkpoint
+from clearance.store import Transaction, TransparencyLog, published_checkpoint
 from clearance.store import _tables as t
 from clearance.web._render import HtmlRoute, days_until, page, tier_name
 
@@ -43,7 +43,32 @@ def _aware(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
 
 
-def home_data(tx: Transaction, now: dt.datetime) -> dict[str, Any]:
+def witnessing(tx: Transaction, log: TransparencyLog | None) -> dict[str, Any]:
+    """The published checkpoint, and which of the log's witnesses cosigned it and when."""
+    quorum = log.witness_quorum if log is not None else 0
+    published = published_checkpoint(tx.connection, quorum)
+    cosigned = {c.witness: c.cosigned_at for c in published.cosigned} if published else {}
+    witnesses = [
+        {
+            "name": w.name,
+            "vkey": w.vkey,
+            "cosigned_at": (
+                dt.datetime.fromtimestamp(cosigned[w.vkey], dt.UTC) if w.vkey in cosigned else None
+            ),
+        }
+        for w in (log.witnesses if log is not None else ())
+    ]
+    return {
+        "checkpoint": published.note if published is not None else None,
+        "witnesses": witnesses,
+        "cosigned_count": sum(1 for w in witnesses if w["cosigned_at"] is not None),
+        "witness_quorum": quorum,
+    }
+
+
+def home_data(
+    tx: Transaction, now: dt.datetime, log: TransparencyLog | None = None
+) -> dict[str, Any]:
     """What the home page shows, read with a handful of indexed queries.
 
     Only the small status rows are read whole; applications (which carry their assessment) and
@@ -123,7 +148,7 @@ def home_data(tx: Transaction, now: dt.datetime) -> dict[str, Any]:
         "counts": sorted(counts.items()),
         "pending": pending,
         "directives": directives,
-        "checkpoint": latest_checkpoint(tx.connection),
+        **witnessing(tx, log),
         "now": now,
     }
 
@@ -132,6 +157,7 @@ def home_data(tx: Transaction, now: dt.datetime) -> dict[str, Any]:
 def home(request: Request, ctx: Ctx) -> HTMLResponse:
     """The register at a glance."""
     now = ctx.clock()
+    log = next((h for h in ctx.store.hooks if isinstance(h, TransparencyLog)), None)
     with ctx.store.read() as tx:
-        data = home_data(tx, now)
+        data = home_data(tx, now, log)
     return page(request, "home.html", **data)

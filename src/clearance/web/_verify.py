@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 
 from clearance.ledger import Envelope, Statement, parse_checkpoint
 from clearance.register import ModelConfig
-from clearance.store import Store, TransparencyLog, latest_checkpoint, model_digest
+from clearance.store import Store, TransparencyLog, model_digest, published_checkpoint
 from clearance.store import _tables as t
 
 DECISION_KINDS = ("decision.made", "decision.deemed")
@@ -73,7 +73,8 @@ def verify_block(
     if index is None:
         return None
     log = next((h for h in store.hooks if isinstance(h, TransparencyLog)), None)
-    note = latest_checkpoint(connection)
+    published = published_checkpoint(connection, log.witness_quorum if log is not None else 0)
+    note = published.note if published is not None else None
     base = base_url.rstrip("/")
     return VerifyBlock(
         index=index,
