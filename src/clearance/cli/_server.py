@@ -72,4 +72,9 @@ def serve_command(
     typer.echo(
         f"clearance register on http://{host}:{port}/ (API: /api/v1, OpenAPI: /openapi.json)"
     )
+    if folder.witnesses:
+        typer.echo(
+            f"  checkpoints go to {len(folder.witnesses)} witness(es) for cosigning; "
+            f"published once {folder.witness_quorum} have cosigned"
+        )
     uvicorn.run(gateway_first(app), host=host, port=port, log_level="info")
