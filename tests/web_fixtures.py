@@ -166,7 +166,12 @@ def populate(reg: Register) -> Populated:
         "admin",
         "POST",
         "/directives",
-        json={"action": "halt", "model": "atlas-2-mini", "grounds": "Appeal pending."},
+        json={
+            "action": "halt",
+            "model": "atlas-2-mini",
+            "grounds": "Appeal pending.",
+            "urgent": True,
+        },
     )
     reg.clock.advance(days=1)
     directive = reg.ok(

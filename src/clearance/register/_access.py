@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from clearance.errors import Conflict, InvalidInput
+from clearance.errors import Conflict, Forbidden, InvalidInput
 from clearance.register._duties import require_independent, require_role
 from clearance.register._events import SCHEDULER, Change, Event
 from clearance.register._records import (
@@ -71,6 +71,11 @@ def decide_access(
     require_role(decider, "reviewer", "admin")
     require_independent(decider, request.organization_id, f"access request {request.id}")
     require_independent(decider, model.organization_id, f"model {model.name}")
+    if decider.id in request.excluded:
+        raise Forbidden(
+            f"{decider.name}'s refusal of access request {request.id} was overturned on appeal; "
+            "another reviewer decides it"
+        )
     if request.state != "pending":
         raise Conflict(f"access request {request.id} was already {request.state}")
     if expires_at is not None and expires_at <= now:
@@ -194,3 +199,18 @@ def file_report(
         data={"organization": principal.organization_id},
     )
     return Change((report,), (event,))
+
+
+def warn_grant_expiry(grant: Grant, now: dt.datetime) -> Change:
+    """The grant expires within the notice period: recorded once, so its holder is told."""
+    if grant.state != "active" or grant.expires_at is None or now >= grant.expires_at:
+        raise Conflict(f"grant {grant.id} is not about to expire")
+    event = Event(
+        kind="grant.expiring",
+        subject=grant.id,
+        model_id=grant.model_id,
+        actor=SCHEDULER,
+        at=now,
+        data={"expires_at": grant.expires_at.isoformat(), "organization": grant.organization_id},
+    )
+    return Change((), (event,))
