@@ -25,6 +25,7 @@ from clearance.register import (
 from clearance.store import Transaction
 from clearance.store import _tables as t
 from clearance.web._home import Ctx, organization_names
+from clearance.web._proceedings import model_proceedings
 from clearance.web._render import HtmlRoute, days_until, page, tier_name
 from clearance.web._verify import DECISION_KINDS, log_entries, verify_block
 
@@ -190,6 +191,7 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         names = organization_names(tx)
         timeline, grants = model_timeline(tx, model, names)
         usage = usage_totals(tx, model.name)
+        proceedings = model_proceedings(tx, model, ctx.clock())
     return page(
         request,
         "model.html",
@@ -199,6 +201,7 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         timeline=timeline,
         grants=grants,
         usage=usage,
+        proceedings=proceedings,
     )
 
 
