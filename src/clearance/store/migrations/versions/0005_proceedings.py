@@ -49,18 +49,21 @@ def upgrade() -> None:
         "appeals",
         sa.column("id", sa.String),
         sa.column("body", sa.JSON),
+        sa.column("decision_id", sa.String),
         sa.column("act_id", sa.String),
         sa.column("model_id", sa.String),
         sa.column("decide_by", sa.DateTime(timezone=True)),
     )
     connection = op.get_bind()
-    for row in connection.execute(sa.select(appeals.c.id, appeals.c.body)).all():
+    for row in connection.execute(
+        sa.select(appeals.c.id, appeals.c.body, appeals.c.decision_id)
+    ).all():
         body = _body(row.body)
         connection.execute(
             appeals.update()
             .where(appeals.c.id == row.id)
             .values(
-                act_id=body.get("act_id") or body.get("decision_id"),
+                act_id=body.get("act_id") or row.decision_id,
                 model_id=body.get("model_id"),
                 decide_by=dt.datetime.fromisoformat(body["decide_by"]),
             )
