@@ -145,6 +145,15 @@ class Message:
 def claim_due(store: Store, now: dt.datetime, limit: int = 50) -> list[Message]:
     """Take the messages due at `now` (a lease keeps other workers off them while they go out)."""
     claimed: list[Message] = []
+    with store.read() as tx:
+        # a read first: most polls find nothing, and need not take SQLite's write lock
+        due = tx.connection.scalar(
+            select(t.outbox.c.id)
+            .where(t.outbox.c.state == "pending", t.outbox.c.next_attempt_at <= now)
+            .limit(1)
+        )
+    if due is None:
+        return claimed
     with store.transaction() as tx:
         rows = tx.connection.execute(
             select(

@@ -17,6 +17,7 @@ from clearance.register import (
     Decision,
     Directive,
     Grant,
+    Hearing,
     ModelConfig,
     ModelStatus,
     Organization,
@@ -253,6 +254,7 @@ def directive_page(directive_id: str, request: Request, ctx: Ctx) -> HTMLRespons
         directive = tx.get(Directive, directive_id)
         model = tx.get(ModelConfig, directive.model_id)
         names = organization_names(tx)
+        hearing = tx.find_one(Hearing, id=directive.hearing_id) if directive.hearing_id else None
         entries = log_entries(tx.connection, model, ("directive.issued",))
         verify = verify_block(
             ctx.store,
@@ -269,6 +271,7 @@ def directive_page(directive_id: str, request: Request, ctx: Ctx) -> HTMLRespons
         organizations=[names.get(o, o) for o in directive.scope.organizations],
         verify=verify,
         days_left=days_until(directive.sunset_at, ctx.clock()),
+        hearing=hearing,
     )
 
 
