@@ -155,12 +155,13 @@ def test_a_halt_that_is_not_urgent_waits_for_its_hearing(register: Register) -> 
     assert status(reg) == "approved"  # heard before the act
     assert events_of(reg, "directive.issued") == []
     reg.clock.advance(days=5)
-    reg.ok(
+    closed = reg.ok(
         "admin",
         "POST",
         f"/hearings/{directive['hearing_id']}/outcome",
         json={"outcome": "confirm", "reasons": [{"text": "No submission; the grounds stand."}]},
     )
+    assert (closed["outcome"], closed["result_id"]) == ("confirm", None)
     confirmed = reg.ok(None, "GET", f"/directives/{directive['id']}")
     assert confirmed["state"] == "active" and confirmed["issued_at"].startswith("2026-06-06")
     assert status(reg) == "halted"

@@ -200,11 +200,12 @@ def close_hearing(
         effect = _refusal_outcome(hearing, closer, outcome, scope, limits, act, new_id, now)
     else:
         effect = _revocation_outcome(hearing, closer, outcome, scope, limits, act, now)
+    made = Directive if hearing.act == "directive" else Grant
     result = next(
         (
             str(r.__dict__["id"])
             for r in effect.records
-            if isinstance(r, (Directive, Grant)) and r.__dict__["id"] != hearing.act_id
+            if outcome == "modify" and isinstance(r, made) and r.__dict__["id"] != hearing.act_id
         ),
         None,
     )

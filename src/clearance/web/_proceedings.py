@@ -48,7 +48,9 @@ def _hearing_steps(hearing: Hearing, now: dt.datetime) -> list[dict[str, Any]]:
                 "Outcome",
                 hearing.closed_at,
                 f"{hearing.outcome}: {reasons}",
-                href=f"/directives/{hearing.result_id}" if hearing.result_id else None,
+                href=f"/directives/{hearing.result_id}"
+                if hearing.result_id and hearing.act == "directive"
+                else None,
             )
         )
     return steps
