@@ -45,8 +45,11 @@ def status(reg: Register) -> str:
 
 
 def logged_kinds(reg: Register) -> list[str]:
-    with reg.data_dir.open_store().engine.connect() as connection:
-        return list(connection.scalars(select(t.statements.c.kind)))
+    store = reg.data_dir.open_store()
+    with store.engine.connect() as connection:
+        kinds = list(connection.scalars(select(t.statements.c.kind)))
+    store.engine.dispose()
+    return kinds
 
 
 def test_urgent_halt_heard_in_time_and_modified(register: Register) -> None:
