@@ -82,7 +82,8 @@ def build(client: TestClient, admin: str, models: int) -> None:
             })  # fmt: skip
     for index in range(300, min(320, models)):
         ok(admin, "POST", "/directives", json={"action": "halt",
-           "model": f"bench-model-{index:05d}", "grounds": "Benchmark halt."})  # fmt: skip
+           "model": f"bench-model-{index:05d}", "grounds": "Benchmark halt.",
+           "urgent": True})  # fmt: skip
 
 
 @contextlib.contextmanager

@@ -82,7 +82,18 @@ def check_register(api: httpx.Client, lines: list[str]) -> None:
     assert len(atlas["restricted_to"]["organizations"]) > 100
     assert api.get("/models/atlas-2/grants").json()["active"] > 100
     directives = api.get("/directives?model=atlas-2").json()["items"]
-    assert sorted(d["action"] for d in directives) == ["halt", "restore"]
+    assert sorted(d["action"] for d in directives) == ["halt", "restrict"]
+    halt = next(d for d in directives if d["action"] == "halt")
+    assert (halt["urgent"], halt["state"]) == (True, "superseded")
+    # the lab was heard after the urgent halt; the outcome answers its submission
+    hearing = api.get(f"/hearings/{halt['hearing_id']}").json()
+    assert (hearing["state"], hearing["outcome"]) == ("closed", "modify")
+    submission = hearing["submissions"][0]
+    assert submission["evidence"] and submission["text"]
+    assert submission["id"] in hearing["reasons"][0]["answers"]
+    restriction = next(d for d in directives if d["action"] == "restrict")
+    assert restriction["id"] == hearing["result_id"] and restriction["state"] == "active"
+    assert restriction["limits"]["requests_per_minute"] == 600
     reports = api.get("/reports?model=atlas-2").json()["items"]
     assert "competes with Atlas Labs" in reports[0]["conflict_of_interest"]
     decisions = api.get("/decisions?limit=50").json()["items"]
@@ -93,6 +104,15 @@ def check_register(api: httpx.Client, lines: list[str]) -> None:
     events = api.get("/events?limit=500").json()["items"]
     kinds = {e["kind"] for e in events}
     assert {"information.requested", "appeal.ruled", "access.refused", "report.filed"} <= kinds
+    assert {"hearing.opened", "hearing.submission", "hearing.closed", "appeal.vote"} <= kinds
+    # the partner's refusal was appealed and decided by a panel of three, 2 to 1
+    refusal = next(
+        e["data"]
+        for e in events
+        if e["kind"] == "appeal.ruled" and e["data"]["act"] == "access_refusal"
+    )
+    assert refusal["ruling"] == "upheld"
+    assert sorted(v["vote"] for v in refusal["votes"]) == ["overturned", "upheld", "upheld"]
     assert api.get("/evidence/" + decisions[0]["reasons"][0]["evidence"][0]).status_code == 200
     assert any("Inspect" in line for line in lines)
 
@@ -118,3 +138,33 @@ def test_an_unrelated_folder_is_refused(tmp_path: Path) -> None:
     (tmp_path / "something.txt").write_text("mine")
     with pytest.raises(InvalidInput):
         prepare(tmp_path)
+
+
+def test_the_lab_was_told_by_signed_webhooks(demo: Any) -> None:
+    import datetime as dt
+
+    from standardwebhooks import Webhook
+
+    data_dir, _, _, lines = demo
+    folder = Path(data_dir) / "webhooks"
+    webhook = Webhook((folder / "atlas-labs.secret").read_text().strip())
+    received = [json.loads(line) for line in (folder / "atlas-labs.jsonl").read_text().splitlines()]
+    told = []
+    for delivery in received:
+        headers, body = delivery["headers"], delivery["body"]
+        # signed as the independent implementation signs (its verify() also checks the age)
+        at = dt.datetime.fromtimestamp(int(headers["webhook-timestamp"]), dt.UTC)
+        expected = webhook.sign(headers["webhook-id"], at, body)
+        assert expected in headers["webhook-signature"].split(" ")
+        told.append(json.loads(body))
+    types = {notice["type"] for notice in told}
+    assert {"application.filed", "decision.made", "directive.issued", "hearing.opened"} <= types
+    halt = next(
+        n
+        for n in told
+        if n["type"] == "directive.issued" and n["data"]["records"][0]["action"] == "halt"
+    )
+    assert halt["data"]["model"]["name"] == "atlas-2"
+    assert len({d["headers"]["webhook-id"] for d in received}) == len(received)  # none twice
+    assert any("What Atlas Labs was told" in line for line in lines)
+    assert any("directive.issued" in line for line in lines)

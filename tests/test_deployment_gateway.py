@@ -205,6 +205,7 @@ def test_a_consumer_app_key_calls_on_the_app_channel(deployed: Deployment) -> No
         "model": "atlas-app",
         "grounds": "API only.",
         "channels": ["api"],
+        "urgent": True,
     }
     reg.ok("admin", "POST", "/directives", json=directive)
     deployed.wait_for_snapshot_with(

@@ -23,6 +23,7 @@ from clearance.errors import ClearanceError
 from clearance.framework import TIER_ORDER, Framework, TierId, most_closed, tier_rank
 from clearance.policy import Decider, build_snapshot, compile_content
 from clearance.register import (
+    AppealedAct,
     Application,
     Change,
     Decision,
@@ -46,7 +47,7 @@ from clearance.register import (
     model_status,
     request_access,
     revoke_grant,
-    rule_on_appeal,
+    settle_appeal,
 )
 from tests.framework_data import load, small
 
@@ -195,7 +196,6 @@ def principal(pid: str, org: str, *roles: str, channel: str = "api") -> Principa
 
 ADMIN = principal("admin", "authority", "admin", "reviewer")
 REVIEWER = principal("reviewer", "authority", "reviewer")
-PANEL = principal("panel", "authority", "appeal_panel")
 DEV = principal("dev", "developer", "developer")
 
 
@@ -302,18 +302,14 @@ def run_acts(
                     now=world.now,
                 )
                 world.apply(change)
-                appeal = change.records[0]
-                appeal = appeal.model_copy(update={"panel": (PANEL.id,)})
-                world.apply(Change((appeal,), ()))
                 world.apply(
-                    rule_on_appeal(
-                        appeal=appeal,
-                        decision=decision,
-                        application=app,
-                        member=PANEL,  # type: ignore[arg-type]
+                    settle_appeal(
+                        appeal=change.records[0],  # type: ignore[arg-type]
                         ruling="overturned",
-                        text="Overturned.",
+                        text="Overturned by the panel's majority.",
+                        act=AppealedAct(decision=decision, application=app),  # type: ignore[arg-type]
                         framework=fw,
+                        actor="panel",
                         now=world.now,
                     )
                 )

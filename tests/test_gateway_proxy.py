@@ -111,7 +111,12 @@ def test_a_halt_through_the_api_is_enforced_within_a_second(deployment: Deployme
         "admin",
         "POST",
         "/directives",
-        json={"action": "halt", "model": "atlas-public", "grounds": "Serious incident."},
+        json={
+            "action": "halt",
+            "model": "atlas-public",
+            "grounds": "Serious incident.",
+            "urgent": True,
+        },
     )
     while True:
         response = deployment.gateway_call("partner", "/chat/completions", chat("atlas-public"))

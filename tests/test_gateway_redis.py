@@ -107,7 +107,7 @@ def test_a_directive_is_pushed_to_a_replica_through_redis(tmp_path: Path, redis_
             "admin",
             "POST",
             "/directives",
-            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident.", "urgent": True},
         )
         while True:
             refused = httpx.post(url, json=chat("atlas-tier1"), headers=auth)

@@ -38,7 +38,7 @@ def test_replica_follows_then_fails_closed_when_the_register_is_gone(tmp_path: P
             "admin",
             "POST",
             "/directives",
-            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident.", "urgent": True},
         )
         while True:
             refused = httpx.post(
@@ -125,7 +125,7 @@ def test_the_gateway_on_both_databases(tmp_path: Path, database_url: str) -> Non
             "admin",
             "POST",
             "/directives",
-            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident.", "urgent": True},
         )
         served = 1
         while (refused := httpx.post(url, json=chat("atlas-tier1"), headers=auth)).is_success:

@@ -37,9 +37,10 @@ def scenario(reg: Register) -> dict[str, str]:
     ids["appeal"] = reg.ok(
         "dev", "POST", f"/decisions/{ids['decision']}/appeals", json={"grounds": "Please."}
     )["id"]
-    ids["directive"] = reg.ok(
+    directive = reg.ok(
         "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-3", "grounds": "g"}
-    )["id"]
+    )
+    ids["directive"], ids["hearing"] = directive["id"], directive["hearing_id"]
     # a model approved for partners, for the access endpoints
     approve_for_partners(reg, file_application(reg, "atlas-4"))
     ids["access"] = reg.ok(
@@ -76,12 +77,19 @@ def endpoints(
         ("POST", f"/applications/{ids['app']}/decision", {"json": {"outcome": "denied", "reasons": [{"text": "t", "rules": ["evidence.missing"]}]}}, frozenset({"reviewer"})),
         ("POST", f"/decisions/{ids['decision']}/appeals", {"json": {"grounds": "g"}}, frozenset({"dev"})),
         ("POST", f"/appeals/{ids['appeal']}/panel", {"json": {"members": [reg.ids["panelist"]]}}, frozenset({"admin"})),
-        ("POST", f"/appeals/{ids['appeal']}/ruling", {"json": {"ruling": "upheld", "text": "t"}}, frozenset({"panelist"})),
+        ("POST", f"/appeals/{ids['appeal']}/votes", {"json": {"vote": "upheld", "text": "t"}}, frozenset({"panelist"})),
+        ("POST", f"/hearings/{ids['hearing']}/submissions", {"json": {"text": "We object."}}, frozenset({"dev"})),
+        ("POST", f"/hearings/{ids['hearing']}/outcome", {"json": {"outcome": "confirm", "reasons": [{"text": "t"}]}}, frozenset({"admin"})),
+        ("POST", f"/directives/{ids['directive']}/appeals", {"json": {"grounds": "g"}}, frozenset({"dev"})),
+        ("POST", f"/access-requests/{ids['access']}/appeals", {"json": {"grounds": "g"}}, frozenset({"partner"})),
+        ("POST", f"/grants/{ids['grant']}/appeals", {"json": {"grounds": "g"}}, frozenset({"partner"})),
+        ("POST", f"/organizations/{org}/webhooks", {"json": {"url": "http://127.0.0.1:9/hook"}}, frozenset({"admin", "dev"})),
+        ("POST", f"/organizations/{org}/webhooks/messages/msg_x/redeliver", {}, frozenset({"admin", "dev"})),
         ("POST", "/directives", {"json": {"action": "halt", "model": "atlas-2", "grounds": "g"}}, frozenset({"admin"})),
         ("POST", f"/directives/{ids['directive']}/renew", {"json": {"grounds": "new"}}, frozenset({"admin"})),
         ("POST", "/access-requests", {"json": {"model": "atlas-2", "use_case": "research"}}, ANYONE),
         ("POST", f"/access-requests/{ids['access']}/decision", {"json": {"granted": False, "reasons": "no"}}, frozenset({"admin", "reviewer"})),
-        ("POST", f"/grants/{ids['grant']}/revoke", {}, frozenset({"admin"})),
+        ("POST", f"/grants/{ids['grant']}/revoke", {"json": {"grounds": "g"}}, frozenset({"admin"})),
         ("POST", "/reports", {"json": {"model": "atlas-2", "title": "t", "summary": "s", "conflict_of_interest": "None"}}, ANYONE),
         ("POST", "/clock/run", {}, frozenset({"admin"})),
     ]  # fmt: skip

@@ -18,6 +18,13 @@ def take_case(reg: Register, app_id: str) -> None:
     reg.ok("reviewer", "POST", f"/applications/{app_id}/assign", json={})
 
 
+def confirm(reg: Register, directive: dict[str, str]) -> None:
+    """Hold the directive's hearing in time and confirm the directive."""
+    reasons = [{"text": "The grounds stand; no submission was made."}]
+    body = {"outcome": "confirm", "reasons": reasons}
+    reg.ok("admin", "POST", f"/hearings/{directive['hearing_id']}/outcome", json=body)
+
+
 def test_deadline_met_nothing_is_deemed(register: Register) -> None:
     reg = register
     app_id = file_application(reg)["id"]
@@ -75,10 +82,14 @@ def test_directive_sunset(register: Register) -> None:
     reg = register
     file_application(reg)
     halt = reg.ok(
-        "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-2", "grounds": "g"}
+        "admin",
+        "POST",
+        "/directives",
+        json={"action": "halt", "model": "atlas-2", "grounds": "g", "urgent": True},
     )
     assert halt["sunset_at"].startswith("2026-08-30")
     assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "halted"
+    confirm(reg, halt)
     reg.clock.advance(days=89)
     assert run_clock(reg) == []
     reg.clock.advance(days=1)
@@ -94,8 +105,12 @@ def test_directive_renewal_rules(register: Register) -> None:
     reg = register
     file_application(reg)
     halt = reg.ok(
-        "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-2", "grounds": "g"}
+        "admin",
+        "POST",
+        "/directives",
+        json={"action": "halt", "model": "atlas-2", "grounds": "g", "urgent": True},
     )
+    confirm(reg, halt)
     early = reg.call("admin", "POST", f"/directives/{halt['id']}/renew", json={"grounds": "new"})
     assert early.status_code == 409 and "can be renewed from" in early.json()["error"]["message"]
     reg.clock.advance(days=30)
@@ -125,8 +140,13 @@ def test_grant_expiry(register: Register) -> None:
         json={"granted": True, "reasons": "ok", "expires_at": "2026-06-11T09:00:00Z"},
     )
     grant_id = decided["grant"]["id"]
-    reg.clock.advance(days=9)
+    reg.clock.advance(days=2)
     assert run_clock(reg) == []
+    reg.clock.advance(days=1)  # seven days before the expiry its holder is told, once
+    assert run_clock(reg) == [{"kind": "grant_expiring", "subject": grant_id}]
+    reg.clock.advance(days=6)
+    assert run_clock(reg) == []
+    assert len(events_of(reg, "grant.expiring")) == 1
     reg.clock.advance(days=1)
     assert run_clock(reg) == [{"kind": "grant_expiry", "subject": grant_id}]
     assert len(events_of(reg, "grant.expired")) == 1

@@ -54,6 +54,14 @@ def approve_for_partners(reg: Register, application: dict[str, Any]) -> dict[str
     return decision
 
 
+def add_panelists(reg: Register) -> list[str]:
+    """Two more appeal panel members, so that with `panelist` a panel of three can sit."""
+    for name in ("panelist-2", "panelist-3"):
+        if name not in reg.ids:
+            reg.add_principal(name, "Release Authority", "appeal_panel")
+    return [reg.ids["panelist"], reg.ids["panelist-2"], reg.ids["panelist-3"]]
+
+
 def events_of(reg: Register, kind: str) -> list[dict[str, Any]]:
     return [e for e in reg.ok(None, "GET", "/events?limit=500")["items"] if e["kind"] == kind]
 
@@ -125,24 +133,30 @@ def test_lifecycle_end_to_end(register: Register) -> None:
     assert (status["status"], status["tier"]) == ("approved", "approved_partners")
     assert len(events_of(reg, "decision.made")) == 1
 
-    # appeal: the panel excludes the decider; a panel member rules
+    # appeal: a panel of three that excludes the decider; the majority rules
     appeal = reg.ok(
         "dev", "POST", f"/decisions/{decision['id']}/appeals", json={"grounds": "Tier too low."}
     )
+    panel = add_panelists(reg)
     excluded = reg.call(
-        "admin", "POST", f"/appeals/{appeal['id']}/panel", json={"members": [reg.ids["reviewer"]]}
+        "admin",
+        "POST",
+        f"/appeals/{appeal['id']}/panel",
+        json={"members": [reg.ids["reviewer"], *panel[:2]]},
     )
     assert excluded.status_code == 403
-    reg.ok(
-        "admin", "POST", f"/appeals/{appeal['id']}/panel", json={"members": [reg.ids["panelist"]]}
-    )
+    reg.ok("admin", "POST", f"/appeals/{appeal['id']}/panel", json={"members": panel})
+    for who, vote in (("panelist", "upheld"), ("panelist-2", "overturned")):
+        text = f"{who}: the reasons {'follow' if vote == 'upheld' else 'do not follow'} the rules."
+        reg.ok(who, "POST", f"/appeals/{appeal['id']}/votes", json={"vote": vote, "text": text})
     ruling = reg.ok(
-        "panelist",
+        "panelist-3",
         "POST",
-        f"/appeals/{appeal['id']}/ruling",
-        json={"ruling": "upheld", "text": "The reasons follow the framework."},
+        f"/appeals/{appeal['id']}/votes",
+        json={"vote": "upheld", "text": "The reasons follow the framework."},
     )
     assert ruling["state"] == "upheld"
+    assert [v["vote"] for v in ruling["votes"]] == ["upheld", "overturned", "upheld"]
     assert reg.ok(None, "GET", f"/decisions/{decision['id']}")["final"] is True
 
     # halt, then restore to named organizations in one act
@@ -150,7 +164,12 @@ def test_lifecycle_end_to_end(register: Register) -> None:
         "admin",
         "POST",
         "/directives",
-        json={"action": "halt", "model": "atlas-2", "grounds": "Risk report under review."},
+        json={
+            "action": "halt",
+            "model": "atlas-2",
+            "grounds": "Risk report under review.",
+            "urgent": True,
+        },
     )
     assert halted["hearing_date"].startswith("2026-06-25")
     assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "halted"
@@ -229,7 +248,10 @@ def test_restoring_to_over_a_hundred_organizations_is_one_act(register: Register
     for name in names:
         reg.add_org(name, "partner")
     reg.ok(
-        "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-2", "grounds": "g"}
+        "admin",
+        "POST",
+        "/directives",
+        json={"action": "halt", "model": "atlas-2", "grounds": "g", "urgent": True},
     )
     before = reg.event_count()
     restored = reg.ok(
@@ -276,7 +298,13 @@ def test_directive_post_accepts_the_documented_minimum(register: Register) -> No
         "admin",
         "POST",
         "/directives",
-        json={"action": "restrict", "model": "atlas-2", "grounds": "g2", "jurisdictions": ["US"]},
+        json={
+            "action": "restrict",
+            "model": "atlas-2",
+            "grounds": "g2",
+            "jurisdictions": ["US"],
+            "urgent": True,
+        },
     )
     assert restrict.status_code == 201
     assert reg.ok(None, "GET", "/models/atlas-2/status")["restricted_to"]["jurisdictions"] == ["US"]

@@ -127,7 +127,12 @@ def test_a_directive_issued_through_the_api_appears_after_a_reload(
         "admin",
         "POST",
         "/directives",
-        json={"action": "halt", "model": "rival-2", "grounds": "Incident under investigation."},
+        json={
+            "action": "halt",
+            "model": "rival-2",
+            "grounds": "Incident under investigation.",
+            "urgent": True,
+        },
     )
     page.reload()
     assert "Halt of rival-2" in directives.inner_text()

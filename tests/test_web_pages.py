@@ -142,6 +142,21 @@ def test_model_page_counts_grants_without_undisclosed_names(
     assert "Usage totals for atlas-2-mini" in html
 
 
+def test_model_page_shows_proceedings_with_their_clocks(
+    site: tuple[Register, Populated],
+) -> None:
+    reg, _ = site
+    html = reg.client.get("/models/atlas-2-mini").text
+    section = html[html.index('id="proceedings-h"') :]
+    section = section[: section.index("</section>")]
+    for step in ("Act", "Hearing", "Submission", "Appeal"):
+        assert f"<strong>{step}</strong>" in section
+    assert "Halt (urgent): Appeal pending." in section
+    assert "The appeal concerns the tier, not safety." in section
+    assert "opened, after the act (urgent)" in section
+    assert "due by" in section and "left" in section  # the hearing's and the panel's clocks
+
+
 def test_decision_page_cites_rules_evidence_and_departure(
     site: tuple[Register, Populated],
 ) -> None:

@@ -162,11 +162,22 @@ def populate(reg: Register) -> Populated:
         f"/decisions/{departure['id']}/appeals",
         json={"grounds": "The evaluations were filed late but exist."},
     )
-    reg.ok(
+    halt = reg.ok(
         "admin",
         "POST",
         "/directives",
-        json={"action": "halt", "model": "atlas-2-mini", "grounds": "Appeal pending."},
+        json={
+            "action": "halt",
+            "model": "atlas-2-mini",
+            "grounds": "Appeal pending.",
+            "urgent": True,
+        },
+    )
+    reg.ok(
+        "dev",
+        "POST",
+        f"/hearings/{halt['hearing_id']}/submissions",
+        json={"text": "The appeal concerns the tier, not safety."},
     )
     reg.clock.advance(days=1)
     directive = reg.ok(

@@ -21,6 +21,8 @@ def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
     from clearance.api._cases import router as cases
     from clearance.api._orders import router as orders
     from clearance.api._parties import router as parties
+    from clearance.api._proceedings import router as proceedings
+    from clearance.api._webhooks import router as webhooks
 
     app = FastAPI(
         title="clearance register",
@@ -36,7 +38,7 @@ def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
-    for router in (parties, cases, orders):
+    for router in (parties, cases, orders, proceedings, webhooks):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

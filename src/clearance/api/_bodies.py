@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.framework import TierId
-from clearance.register import Channel, Limits, Reason, Role, Ruling
+from clearance.register import Channel, HearingReason, Limits, Reason, Role, Scope
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -112,9 +112,11 @@ class Panel(Body):
     members: list[str] = Field(min_length=1)
 
 
-class NewRuling(Body):
-    ruling: Ruling
-    text: str = Field(min_length=1, max_length=20_000)
+class NewVote(Body):
+    vote: Literal["upheld", "overturned"] = Field(
+        description="upheld: the act stands; overturned: it is set aside."
+    )
+    text: str = Field(min_length=1, max_length=20_000, description="The member's reasons.")
 
 
 class NewDirective(Body):
@@ -129,6 +131,10 @@ class NewDirective(Body):
         default_factory=list, description="Jurisdiction groups still served (restrict)."
     )
     limits: Limits = Limits()
+    urgent: bool = Field(
+        default=False,
+        description="In effect at once, the hearing after it; else proposed until the hearing.",
+    )
 
 
 class Renewal(Body):
@@ -147,6 +153,9 @@ class AccessDecision(Body):
     reasons: str = Field(min_length=1, max_length=20_000)
     limits: Limits = Limits()
     expires_at: dt.datetime | None = None
+    urgent: bool = Field(
+        default=False, description="A refusal in effect at once, the hearing after it."
+    )
 
 
 class NewReport(Body):
@@ -156,3 +165,28 @@ class NewReport(Body):
     conflict_of_interest: str = Field(
         min_length=1, max_length=5_000, description='Mandatory; "None" if there is none.'
     )
+
+
+class Revocation(Body):
+    grounds: str = Field(min_length=1, max_length=20_000)
+    urgent: bool = Field(
+        default=False, description="Revoked at once, the hearing after it; else at its outcome."
+    )
+
+
+class NewSubmission(Body):
+    text: str = Field(min_length=1, max_length=20_000)
+    evidence: list[Sha256] = Field(default_factory=list, description="Digests of its evidence.")
+
+
+class HearingOutcome(Body):
+    outcome: Literal["confirm", "modify", "revoke"]
+    reasons: list[HearingReason] = Field(
+        min_length=1, description="Together they must answer every submission (by its id)."
+    )
+    scope: Scope | None = Field(default=None, description="The new scope, when modifying.")
+    limits: Limits | None = Field(default=None, description="Conditions on grants, when modifying.")
+
+
+class NewWebhook(Body):
+    url: str = Field(min_length=1, max_length=2_000, description="An http(s) URL.")

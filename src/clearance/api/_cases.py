@@ -14,7 +14,7 @@ from clearance.api._bodies import (
     NewAppeal,
     NewApplication,
     NewDecision,
-    NewRuling,
+    NewVote,
     Panel,
     Question,
 )
@@ -42,10 +42,11 @@ from clearance.register import (
     file_appeal,
     file_application,
     request_information,
-    rule_on_appeal,
+    vote_on_appeal,
     withdraw,
 )
-from clearance.store import Transaction
+from clearance.register._duties import require_role
+from clearance.store import Transaction, appeal_framework, appealed_act, interested
 from clearance.store import _tables as t
 
 router = APIRouter()
@@ -257,6 +258,7 @@ def add_appeal(decision_id: str, body: NewAppeal, caller: Caller, ctx: Ctx) -> d
             framework=framework,
             pending=any(a.state == "filed" for a in tx.find(Appeal, decision_id=decision_id)),
             now=ctx.clock(),
+            framework_digest=application.framework_digest,
         )
         tx.apply(change)
     return change.records[0].model_dump(mode="json")
@@ -271,32 +273,36 @@ def get_appeal(appeal_id: str, ctx: Ctx) -> dict[str, Any]:
 
 @router.post("/appeals/{appeal_id}/panel", tags=["appeals"])
 def set_panel(appeal_id: str, body: Panel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """An administrator appoints the panel; the original decider is excluded."""
+    """An administrator appoints the panel: the framework's size, none who took part in the act."""
     with ctx.store.transaction() as tx:
         appeal = tx.get(Appeal, appeal_id)
         members = tuple(tx.get(Principal, member) for member in body.members)
+        _, framework = ctx.framework(tx, appeal_framework(tx, appeal))
         change = appoint_panel(
-            appeal, tx.get(Decision, appeal.decision_id), caller, members, ctx.clock()
+            appeal=appeal,
+            admin=caller,
+            members=members,
+            interested=interested(tx, appeal),
+            framework=framework,
+            now=ctx.clock(),
         )
         tx.apply(change)
     return change.records[0].model_dump(mode="json")
 
 
-@router.post("/appeals/{appeal_id}/ruling", tags=["appeals"])
-def add_ruling(appeal_id: str, body: NewRuling, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """A panel member rules: upheld, overturned (the application is reviewed again) or dismissed."""
+@router.post("/appeals/{appeal_id}/votes", tags=["appeals"])
+def add_vote(appeal_id: str, body: NewVote, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """A panel member votes once; when all have voted, the majority rules (every vote recorded)."""
+    require_role(caller, "appeal_panel")
     with ctx.store.transaction() as tx:
         appeal = tx.get(Appeal, appeal_id)
-        decision = tx.get(Decision, appeal.decision_id)
-        application = tx.get(Application, decision.application_id)
-        _, framework = ctx.framework(tx, application.framework_digest)
-        change = rule_on_appeal(
+        _, framework = ctx.framework(tx, appeal_framework(tx, appeal))
+        change = vote_on_appeal(
             appeal=appeal,
-            decision=decision,
-            application=application,
             member=caller,
-            ruling=body.ruling,
+            vote=body.vote,
             text=body.text,
+            act=appealed_act(tx, appeal),
             framework=framework,
             now=ctx.clock(),
         )

@@ -6,13 +6,14 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from clearance.errors import Conflict, NotFound
 from clearance.framework import Framework, framework_digest, parse_framework
 from clearance.register import Change, Event
 from clearance.store import Store, Transaction
 from clearance.store import _tables as t
+from clearance.store._frameworks import effective_at, make_current
 
 Clock = Callable[[], dt.datetime]
 
@@ -56,7 +57,10 @@ class Context:
 def publish_framework(
     tx: Transaction, text: str, actor: str, now: dt.datetime
 ) -> tuple[str, Framework]:
-    """Publish a framework version and make it current; the text is kept as published."""
+    """Publish a framework version; the text is kept as published.
+
+    It is current at once when its effective date has come, else scheduled until that day.
+    """
     framework = parse_framework(text, "framework")
     digest = framework_digest(framework)
     exists = tx.connection.execute(
@@ -70,7 +74,7 @@ def publish_framework(
     ).first()
     if exists is not None:
         raise Conflict(f"framework {framework.id} {framework.version} is already published")
-    tx.connection.execute(update(t.frameworks).values(current=False))
+    scheduled = effective_at(framework.effective_date) > now
     tx.connection.execute(
         insert(t.frameworks).values(
             digest=digest,
@@ -78,9 +82,13 @@ def publish_framework(
             version=framework.version,
             source=text,
             published_at=now,
-            current=True,
+            current=False,
+            state="scheduled",
+            effective_date=framework.effective_date,
         )
     )
+    if not scheduled:
+        make_current(tx, digest)
     tx.apply(
         Change(
             (),
@@ -90,7 +98,12 @@ def publish_framework(
                     subject=digest,
                     actor=actor,
                     at=now,
-                    data={"id": framework.id, "version": framework.version},
+                    data={
+                        "id": framework.id,
+                        "version": framework.version,
+                        "effective_date": framework.effective_date.isoformat(),
+                        "state": "scheduled" if scheduled else "current",
+                    },
                 ),
             ),
         )

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 
 from clearance.api._auth import Caller, Ctx
-from clearance.api._bodies import AccessDecision, NewAccessRequest, NewDirective, NewReport, Renewal
+from clearance.api._bodies import (
+    AccessDecision,
+    NewAccessRequest,
+    NewDirective,
+    NewReport,
+    Renewal,
+    Revocation,
+)
 from clearance.api._common import (
     Page,
     find_model,
@@ -21,16 +28,19 @@ from clearance.register import (
     AccessRequest,
     Directive,
     Grant,
+    Hearing,
     ModelStatus,
     Organization,
+    Record,
     RiskReport,
     Scope,
     decide_access,
     file_report,
-    issue_directive,
+    order_directive,
+    refuse_access,
     renew_directive,
     request_access,
-    revoke_grant,
+    revoke_access,
 )
 from clearance.register._duties import require_role
 from clearance.store import run_due
@@ -41,9 +51,12 @@ Paging = Annotated[tuple[int, str | None], Depends(page_params)]
 
 @router.post("/directives", status_code=201, tags=["directives"])
 def add_directive(body: NewDirective, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """Halt, restrict or restore a model, with immediate effect (administrators).
+    """Halt, restrict or restore a model (administrators).
 
-    A restore or restrict naming organizations grants each of them access in the same act.
+    A halt or restriction opens a hearing of the model's developer: it is proposed until the
+    hearing's outcome, or in effect at once when `urgent` (the hearing follows). A restoration
+    takes effect at once. A restore or restrict naming organizations grants each of them access
+    in the same act.
     """
     now = ctx.clock()
     with ctx.store.transaction() as tx:
@@ -57,13 +70,15 @@ def add_directive(body: NewDirective, caller: Caller, ctx: Ctx) -> dict[str, Any
             tiers=tuple(body.tiers),
             groups=tuple(sorted(set(body.groups))),
         )
-        change = issue_directive(
+        change = order_directive(
             new_id=new_id("dir"),
+            hearing_id=new_id("hrg"),
             model=model,
             admin=caller,
             action=body.action,
             grounds=body.grounds,
             scope=scope,
+            urgent=body.urgent,
             active=tx.find(Directive, model_id=model.id, state="active"),
             framework=framework,
             grant_ids=[new_id("grt") for _ in organizations],
@@ -140,10 +155,27 @@ def list_access_requests(caller: Caller, ctx: Ctx, paging: Paging) -> Page:
 def decide_access_request(
     request_id: str, body: AccessDecision, caller: Caller, ctx: Ctx
 ) -> dict[str, Any]:
-    """Grant within a scope and limits, or refuse with reasons (reviewers, administrators)."""
+    """Grant within a scope and limits, or refuse with reasons (reviewers, administrators).
+
+    A refusal opens a hearing of the organization: it is proposed until the hearing's outcome,
+    or in effect at once when `urgent` (the hearing follows).
+    """
     with ctx.store.transaction() as tx:
         request = tx.get(AccessRequest, request_id)
         _, framework = ctx.framework(tx)
+        if not body.granted:
+            change = refuse_access(
+                request=request,
+                model=find_model(tx, request.model_id),
+                decider=caller,
+                reasons=body.reasons,
+                urgent=body.urgent,
+                hearing_id=new_id("hrg"),
+                framework=framework,
+                now=ctx.clock(),
+            )
+            tx.apply(change)
+            return {_noun(r): r.model_dump(mode="json") for r in change.records}
         change = decide_access(
             request=request,
             model=find_model(tx, request.model_id),
@@ -159,7 +191,11 @@ def decide_access_request(
             now=ctx.clock(),
         )
         tx.apply(change)
-    return {r.__class__.__name__.lower(): r.model_dump(mode="json") for r in change.records}
+    return {_noun(r): r.model_dump(mode="json") for r in change.records}
+
+
+def _noun(record: Record) -> str:
+    return record.__class__.__name__.lower()
 
 
 @router.get("/grants", tags=["access"])
@@ -180,12 +216,29 @@ def count_grants(name: str, ctx: Ctx) -> dict[str, Any]:
 
 
 @router.post("/grants/{grant_id}/revoke", tags=["access"])
-def revoke(grant_id: str, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """Withdraw a grant before its expiry (administrators)."""
+def revoke(grant_id: str, body: Revocation, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """Revoke a grant before its expiry, with grounds (administrators).
+
+    The holder is heard: the grant stays in force until the hearing's outcome, or is revoked at
+    once when `urgent` (the hearing follows). Answers the grant and the hearing.
+    """
     with ctx.store.transaction() as tx:
-        change = revoke_grant(tx.get(Grant, grant_id), caller, ctx.clock())
+        grant = tx.get(Grant, grant_id)
+        _, framework = ctx.framework(tx)
+        change = revoke_access(
+            grant=grant,
+            admin=caller,
+            grounds=body.grounds,
+            urgent=body.urgent,
+            hearing_id=new_id("hrg"),
+            hearing_open=any(h.state == "open" for h in tx.find(Hearing, act_id=grant.id)),
+            framework=framework,
+            now=ctx.clock(),
+        )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+        grant = tx.get(Grant, grant_id)
+    hearing = next(r for r in change.records if isinstance(r, Hearing))
+    return {"grant": grant.model_dump(mode="json"), "hearing": hearing.model_dump(mode="json")}
 
 
 @router.post("/reports", status_code=201, tags=["reports"])

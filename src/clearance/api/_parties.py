@@ -171,7 +171,10 @@ def list_events(
 
 @router.post("/frameworks", status_code=201, tags=["frameworks"])
 async def add_framework(request: Request, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """Publish a new framework version (administrators); the body is the YAML text."""
+    """Publish a new framework version (administrators); the body is the YAML text.
+
+    A version whose `effective_date` is after today is scheduled, and becomes current that day.
+    """
     require_role(caller, "admin")
     raw = await request.body()
     try:
@@ -180,12 +183,20 @@ async def add_framework(request: Request, caller: Caller, ctx: Ctx) -> dict[str,
         raise InvalidInput("body: the framework must be UTF-8 YAML text") from None
     with ctx.store.transaction() as tx:
         digest, framework = publish_framework(tx, text, caller.id, ctx.clock())
-    return {"sha256": digest, "id": framework.id, "version": framework.version}
+    with ctx.store.read() as tx:
+        state = tx.connection.scalar(
+            select(t.frameworks.c.state).where(t.frameworks.c.digest == digest)
+        )
+    return {"sha256": digest, "id": framework.id, "version": framework.version, "state": state}
 
 
 @router.get("/frameworks", tags=["frameworks"])
 def list_frameworks(ctx: Ctx) -> dict[str, Any]:
-    """Every published framework version, newest first."""
+    """Every published framework version, newest first, with its state.
+
+    `state` is `scheduled` (its effective date has not come), `current` (the one in force) or
+    `superseded`.
+    """
     with ctx.store.read() as tx:
         rows = tx.connection.execute(
             select(
@@ -194,6 +205,8 @@ def list_frameworks(ctx: Ctx) -> dict[str, Any]:
                 t.frameworks.c.version,
                 t.frameworks.c.published_at,
                 t.frameworks.c.current,
+                t.frameworks.c.state,
+                t.frameworks.c.effective_date,
             ).order_by(t.frameworks.c.published_at.desc())
         )
         items = [
@@ -202,6 +215,8 @@ def list_frameworks(ctx: Ctx) -> dict[str, Any]:
                 "id": row.framework_id,
                 "version": row.version,
                 "published_at": row.published_at.isoformat(),
+                "effective_date": row.effective_date.isoformat(),
+                "state": row.state,
                 "current": row.current,
             }
             for row in rows

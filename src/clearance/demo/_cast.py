@@ -43,6 +43,8 @@ AGENCIES = tuple(
     for n in range(1, AGENCY_COUNT + 1)
 )
 ORGANIZATIONS = (ATLAS, MERIDIAN, HARBOR, OPEN_STARTUP, EMBARGOED, *AGENCIES)
+PANEL = ("Judge Ruth Mensah", "Judge Tomas Lindqvist", "Judge Amara Diallo")
+"""The authority's appeal judges: the framework's panels have three members."""
 
 # Fractions of each task's samples a model solves; the fake upstream echoes its prompt, and the
 # demo's eval puts the answer in the prompt of exactly that many samples (see _evals.py).

@@ -20,8 +20,17 @@ from clearance.demo._cast import (
     MODELS,
     OPEN_STARTUP,
     ORGANIZATIONS,
+    PANEL,
+)
+from clearance.demo._due_process import (
+    appeal_a_refusal,
+    halt_and_hear,
+    panel_rules,
+    subscribe,
+    what_the_lab_was_told,
 )
 from clearance.demo._evals import run_evals
+from clearance.demo._receiver import Receiver
 from clearance.errors import ClearanceError
 
 Say = Callable[[str], None]
@@ -108,6 +117,17 @@ def _safeguards(trusted_access: bool) -> bytes:
 
 def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
     """Play the story; returns demo.json's content."""
+    receiver = Receiver(data_dir / "webhooks", "atlas-labs")
+    receiver.start()
+    try:
+        summary = _play(api, data_dir, say, receiver)
+        what_the_lab_was_told(api, receiver, say)
+    finally:
+        receiver.stop()
+    return summary
+
+
+def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, Any]:
     say("Organizations and people")
     for org in ORGANIZATIONS:
         body = {"name": org.name, "kind": org.kind, "jurisdiction": org.jurisdiction}
@@ -120,9 +140,12 @@ def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
     api.principal(
         "Dr. Lena Brandt", "authority", "reviewer", expertise=["ai-rd"], conflicts=[MERIDIAN.name]
     )
-    api.principal("Judge Ruth Mensah", "authority", "appeal_panel")
+    for judge in PANEL:
+        api.principal(judge, "authority", "appeal_panel")
     for org in (ATLAS, MERIDIAN):
         api.principal(f"{org.name} release team", org.name, "developer")
+    subscribe(api, receiver)
+    say(f"  {ATLAS.name} registered a webhook endpoint for its notices")
     for org in (HARBOR, OPEN_STARTUP, EMBARGOED, AGENCIES[0]):
         api.principal(f"{org.name} engineers", org.name, "partner")
 
@@ -256,37 +279,11 @@ def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
         },
     )
 
-    say("Withdrawal by directive, then conditional restoration to the agencies in one act")
-    halt = api.call(
-        "admin",
-        "POST",
-        "/directives",
-        json={
-            "action": "halt",
-            "model": "atlas-2",
-            "grounds": (
-                f"Risk report {report['id']} alleges exploit capability; halted pending a hearing."
-            ),
-        },
+    say("An urgent halt, the lab heard after it, and a conditional restoration in one act")
+    ctf = next(
+        e for e in applications["atlas-2"]["evidence"] if e["name"] == "ctf_professional.eval"
     )
-    agencies = [org.name for org in AGENCIES]
-    restore = api.call(
-        "admin",
-        "POST",
-        "/directives",
-        json={
-            "action": "restore",
-            "model": "atlas-2",
-            "grounds": (
-                "Hearing held: the report's exploits need expert operators; restored to "
-                f"{len(agencies)} federal agencies under usage limits while the patch is verified."
-            ),
-            "organizations": agencies,
-            "limits": {"requests_per_minute": 600},
-        },
-    )
-    say(f"  directive {halt['id']} halted atlas-2; {restore['id']} restored it with "
-        f"{restore['grants_issued']} grants")  # fmt: skip
+    halt_and_hear(api, report["id"], ctf["sha256"], say)
 
     say("Approved partners, case by case")
     partner_key = f"{HARBOR.name} engineers"
@@ -306,41 +303,22 @@ def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
             "expires_at": expires,
         },
     )
-    refused = api.call(
-        partner_key, "POST", "/access-requests",
-        json={"model": "meridian-3", "use_case": "general-assistant"},
-    )  # fmt: skip
-    api.call(
-        reviewer,
-        "POST",
-        f"/access-requests/{refused['id']}/decision",
-        json={
-            "granted": False,
-            "reasons": "A general assistant is not a case for a partners-only model.",
-        },
-    )
+    appeal_a_refusal(api, reviewer, say)
 
-    say("An appeal, heard by a panel that excludes the reviewer")
+    say("A decision appealed: a panel of three that excludes the reviewer rules unanimously")
     appeal = api.call(
         f"{ATLAS.name} release team",
         "POST",
         f"/decisions/{decisions['atlas-2-cyber']['id']}/appeals",
         json={"grounds": "The cyber range results overstate the model's autonomy."},
     )
-    api.call(
-        "admin",
-        "POST",
-        f"/appeals/{appeal['id']}/panel",
-        json={"members": [api.ids["Judge Ruth Mensah"]]},
-    )
-    api.call(
-        "Judge Ruth Mensah",
-        "POST",
-        f"/appeals/{appeal['id']}/ruling",
-        json={
-            "ruling": "upheld",
-            "text": "The framework's critical threshold was reached on filed evidence.",
-        },
+    panel_rules(
+        api,
+        appeal["id"],
+        tuple(
+            ("upheld", "The framework's critical threshold was reached on filed evidence.")
+            for _ in PANEL
+        ),
     )
     return _summary(api)
 

@@ -224,9 +224,13 @@ class DeemedApproval(_Strict):
 
 
 class DirectiveProcedure(_Strict):
-    """Limits on directives: a hearing, a sunset, and how renewals are allowed."""
+    """Limits on directives: a sunset, and how renewals are allowed.
 
-    hearing_within_days: int = Field(default=14, ge=1)
+    `hearing_within_days` used to live here; it now applies to every adverse act and sits at
+    `procedure.hearing_within_days`. Frameworks that still give it here are read as if they had
+    given it there (see `Procedure._hearing_moved`).
+    """
+
     sunset_days: int = Field(default=90, ge=1)
     renewal_min_interval_days: int = Field(default=30, ge=1)
     max_renewals: int = Field(default=2, ge=0)
@@ -242,7 +246,43 @@ class Procedure(_Strict):
     appeal_window_days: int = Field(default=30, ge=1)
     appeal_decision_days: int = Field(default=60, ge=1)
     decision_valid_days: int = Field(default=365, ge=1)
+    hearing_within_days: int = Field(default=14, ge=1)
+    """Days the authority has to hear the affected party and close a hearing with an outcome."""
+    appeal_panel_size: int = Field(default=3, ge=1, json_schema_extra=ADDED)
+    """Members of an appeal panel; odd, so that a majority always exists."""
+    appeal_on_missed: Literal["uphold_appeal", "escalate"] = Field(
+        default="uphold_appeal", json_schema_extra=ADDED
+    )
+    """What a panel's missed deadline means: the appeal succeeds, or a new panel hears it."""
     directive: DirectiveProcedure = DirectiveProcedure()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hearing_moved(cls, data: object) -> object:
+        """Read `directive.hearing_within_days` (the old place) as `hearing_within_days`."""
+        if not isinstance(data, dict):
+            return data
+        directive = data.get("directive")
+        if not isinstance(directive, dict) or "hearing_within_days" not in directive:
+            return data
+        old = directive["hearing_within_days"]
+        if "hearing_within_days" in data and data["hearing_within_days"] != old:
+            raise ValueError(
+                "hearing_within_days is given twice with different values; keep only "
+                "procedure.hearing_within_days (procedure.directive.hearing_within_days is its "
+                "old place)"
+            )
+        moved = {k: v for k, v in directive.items() if k != "hearing_within_days"}
+        return {**data, "hearing_within_days": old, "directive": moved}
+
+    @model_validator(mode="after")
+    def _panel_has_a_majority(self) -> Procedure:
+        if self.appeal_panel_size % 2 == 0:
+            raise ValueError(
+                f"appeal_panel_size must be odd so that a majority always exists; "
+                f"got {self.appeal_panel_size}"
+            )
+        return self
 
 
 class Framework(_Strict):

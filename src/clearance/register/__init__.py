@@ -10,14 +10,22 @@ from clearance.register._access import (
     file_report,
     request_access,
     revoke_grant,
+    warn_grant_expiry,
+)
+from clearance.register._adverse import (
+    HeardAct,
+    close_hearing,
+    miss_hearing,
+    order_directive,
+    refuse_access,
+    revoke_access,
 )
 from clearance.register._appeals import (
     Ruling,
-    appoint_panel,
     close_appeal_window,
+    file_act_appeal,
     file_appeal,
     lapse_decision,
-    rule_on_appeal,
 )
 from clearance.register._applications import (
     answer_information,
@@ -27,17 +35,31 @@ from clearance.register._applications import (
     withdraw,
 )
 from clearance.register._clock import (
+    GRANT_NOTICE_DAYS,
     Due,
+    appeal_due,
     application_due,
     decision_due,
     directive_due,
     grant_due,
+    grant_warning_due,
+    hearing_due,
     lapse_due,
 )
 from clearance.register._decisions import citable_rules, decide, deem_decision, prescribed_tier
 from clearance.register._deployment import Table, caps, cell, sector_caps
 from clearance.register._directives import expire_directive, issue_directive, renew_directive
 from clearance.register._events import SCHEDULER, Change, Event, EventKind
+from clearance.register._hearings import file_submission, open_hearing
+from clearance.register._notices import notice_recipients
+from clearance.register._panels import (
+    AppealedAct,
+    appoint_panel,
+    majority,
+    miss_panel_deadline,
+    settle_appeal,
+    vote_on_appeal,
+)
 from clearance.register._parties import create_organization, create_principal, register_model
 from clearance.register._records import (
     CHANNELS,
@@ -50,6 +72,8 @@ from clearance.register._records import (
     Directive,
     EvidenceRef,
     Grant,
+    Hearing,
+    HearingReason,
     InformationRequest,
     Limits,
     ModelConfig,
@@ -61,14 +85,18 @@ from clearance.register._records import (
     RiskReport,
     Role,
     Scope,
+    Submission,
+    Vote,
 )
 from clearance.register._status import ModelStatus, model_status
 
 __all__ = [
     "CHANNELS",
+    "GRANT_NOTICE_DAYS",
     "SCHEDULER",
     "AccessRequest",
     "Appeal",
+    "AppealedAct",
     "Application",
     "Change",
     "Channel",
@@ -80,6 +108,9 @@ __all__ = [
     "EventKind",
     "EvidenceRef",
     "Grant",
+    "HeardAct",
+    "Hearing",
+    "HearingReason",
     "InformationRequest",
     "Limits",
     "ModelConfig",
@@ -93,8 +124,11 @@ __all__ = [
     "Role",
     "Ruling",
     "Scope",
+    "Submission",
     "Table",
+    "Vote",
     "answer_information",
+    "appeal_due",
     "application_due",
     "appoint_panel",
     "assign_reviewer",
@@ -102,6 +136,7 @@ __all__ = [
     "cell",
     "citable_rules",
     "close_appeal_window",
+    "close_hearing",
     "create_organization",
     "create_principal",
     "decide",
@@ -111,21 +146,35 @@ __all__ = [
     "directive_due",
     "expire_directive",
     "expire_grant",
+    "file_act_appeal",
     "file_appeal",
     "file_application",
     "file_report",
+    "file_submission",
     "grant_due",
+    "grant_warning_due",
+    "hearing_due",
     "issue_directive",
     "lapse_decision",
     "lapse_due",
+    "majority",
+    "miss_hearing",
+    "miss_panel_deadline",
     "model_status",
+    "notice_recipients",
+    "open_hearing",
+    "order_directive",
     "prescribed_tier",
+    "refuse_access",
     "register_model",
     "renew_directive",
     "request_access",
     "request_information",
+    "revoke_access",
     "revoke_grant",
-    "rule_on_appeal",
     "sector_caps",
+    "settle_appeal",
+    "vote_on_appeal",
+    "warn_grant_expiry",
     "withdraw",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from clearance.errors import Conflict, InvalidInput
+from clearance.errors import Conflict, Forbidden, InvalidInput
 from clearance.framework import Framework, tier_rank
 from clearance.register._deployment import DEPLOYED_RANK, cell, check_known
 from clearance.register._duties import require_independent, require_role
@@ -87,9 +87,9 @@ def decide_access(
     expires_at: dt.datetime | None,
     grant_id: str,
     now: dt.datetime,
-    status: ModelStatus,
-    organization: Organization,
-    framework: Framework,
+    status: ModelStatus | None = None,
+    organization: Organization | None = None,
+    framework: Framework | None = None,
 ) -> Change:
     """A reviewer or administrator grants access within a scope, or refuses with reasons.
 
@@ -99,6 +99,11 @@ def decide_access(
     require_role(decider, "reviewer", "admin")
     require_independent(decider, request.organization_id, f"access request {request.id}")
     require_independent(decider, model.organization_id, f"model {model.name}")
+    if decider.id in request.excluded:
+        raise Forbidden(
+            f"{decider.name}'s refusal of access request {request.id} was overturned on appeal; "
+            "another reviewer decides it"
+        )
     if request.state != "pending":
         raise Conflict(f"access request {request.id} was already {request.state}")
     if expires_at is not None and expires_at <= now:
@@ -121,7 +126,9 @@ def decide_access(
             data={"organization": request.organization_id},
         )
         return Change((refused,), (event,))
-    _check_grantable(request, model, status, organization, framework)
+    if status is None or organization is None or framework is None:
+        raise ValueError("a grant is checked against the model's status, organization, framework")
+    check_grantable(model, status, organization, framework, request.jurisdictions)
     grant = Grant(
         id=grant_id,
         organization_id=request.organization_id,
@@ -168,14 +175,15 @@ def decide_access(
     return Change((accepted, grant), events)
 
 
-def _check_grantable(
-    request: AccessRequest,
+def check_grantable(
     model: ModelConfig,
     status: ModelStatus,
     organization: Organization,
     framework: Framework,
+    countries: tuple[str, ...],
 ) -> None:
-    """Conflict, with the reason, when the grant would open what no recorded act permits."""
+    """Conflict, with the reason, when a grant to `organization` for `countries` (none: its own)
+    would open what no recorded act permits."""
     if status.status == "halted":
         raise Conflict(f"model {model.name} is halted by a directive; no grant can open it")
     restricted_only = status.status == "restricted" and status.tier is None
@@ -185,8 +193,7 @@ def _check_grantable(
             "could open"
         )
     scope = status.restricted_to
-    countries = (organization.jurisdiction, *request.jurisdictions)
-    for country in dict.fromkeys(countries):
+    for country in dict.fromkeys((organization.jurisdiction, *countries)):
         group = framework.group_of(country)
         group_id = group.id if group else None
         if scope is not None and scope.groups and group_id not in scope.groups:
@@ -266,3 +273,18 @@ def file_report(
         data={"organization": principal.organization_id},
     )
     return Change((report,), (event,))
+
+
+def warn_grant_expiry(grant: Grant, now: dt.datetime) -> Change:
+    """The grant expires within the notice period: recorded once, so its holder is told."""
+    if grant.state != "active" or grant.expires_at is None or now >= grant.expires_at:
+        raise Conflict(f"grant {grant.id} is not about to expire")
+    event = Event(
+        kind="grant.expiring",
+        subject=grant.id,
+        model_id=grant.model_id,
+        actor=SCHEDULER,
+        at=now,
+        data={"expires_at": grant.expires_at.isoformat(), "organization": grant.organization_id},
+    )
+    return Change((), (event,))

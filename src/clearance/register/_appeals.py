@@ -1,15 +1,20 @@
-"""Appeals: filed within the window, heard by a panel that excludes whoever decided."""
+"""Appeals of adverse acts: filed within the window, by the party the act affects.
+
+Decisions are appealed by the applicant; directives by the model's developer; refusals and
+revocations of access by the organization refused or revoked. Panels, votes and the panel's
+deadline are in `_panels`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
 
-from clearance.errors import Conflict, Forbidden
+from clearance.errors import Conflict
 from clearance.framework import Framework
-from clearance.register._duties import require_independent, require_member, require_role
+from clearance.register._duties import require_member, require_role
 from clearance.register._events import SCHEDULER, Change, Event
-from clearance.register._records import Appeal, Application, Decision, Principal
+from clearance.register._records import Appeal, AppealAct, Application, Decision, Principal
 
 Ruling = Literal["upheld", "overturned", "dismissed"]
 
@@ -24,6 +29,7 @@ def file_appeal(
     framework: Framework,
     pending: bool,
     now: dt.datetime,
+    framework_digest: str | None = None,
 ) -> Change:
     """The applicant appeals a decision before the window closes."""
     require_role(principal, "developer")
@@ -45,6 +51,10 @@ def file_appeal(
         filed_by=principal.id,
         filed_at=now,
         decide_by=now + dt.timedelta(days=framework.procedure.appeal_decision_days),
+        act="decision",
+        act_id=decision.id,
+        framework_digest=framework_digest,
+        excluded=tuple(p for p in (decision.decided_by, application.reviewer_id) if p),
     )
     event = Event(
         kind="appeal.filed",
@@ -52,111 +62,70 @@ def file_appeal(
         model_id=decision.model_id,
         actor=principal.id,
         at=now,
-        data={"decision": decision.id, "decide_by": appeal.decide_by.isoformat()},
+        data={
+            "act": "decision",
+            "decision": decision.id,
+            "decide_by": appeal.decide_by.isoformat(),
+        },
     )
     return Change((appeal,), (event,))
 
 
-def _require_eligible(member: Principal, appeal: Appeal, decision: Decision) -> None:
-    require_role(member, "appeal_panel")
-    if member.id == decision.decided_by:
-        raise Forbidden(f"{member.name} made decision {decision.id} and cannot hear its appeal")
-    require_independent(member, appeal.organization_id, f"appeal {appeal.id}")
-
-
-def appoint_panel(
-    appeal: Appeal,
-    decision: Decision,
-    admin: Principal,
-    members: tuple[Principal, ...],
-    now: dt.datetime,
-) -> Change:
-    """An administrator appoints the panel; each member must be eligible."""
-    require_role(admin, "admin")
-    if appeal.state != "filed":
-        raise Conflict(f"appeal {appeal.id} was already ruled on")
-    if not members:
-        raise Conflict("a panel needs at least one member")
-    for member in members:
-        _require_eligible(member, appeal, decision)
-    updated = appeal.model_copy(update={"panel": tuple(sorted(m.id for m in members))})
-    event = Event(
-        kind="appeal.panel_appointed",
-        subject=appeal.id,
-        model_id=appeal.model_id,
-        actor=admin.id,
-        at=now,
-        data={"panel": list(updated.panel)},
-    )
-    return Change((updated,), (event,))
-
-
-def rule_on_appeal(
+def file_act_appeal(
     *,
-    appeal: Appeal,
-    decision: Decision,
-    application: Application,
-    member: Principal,
-    ruling: Ruling,
-    text: str,
+    new_id: str,
+    act: AppealAct,
+    act_id: str,
+    model_id: str,
+    organization_id: str,
+    principal: Principal,
+    grounds: str,
     framework: Framework,
+    framework_digest: str | None,
+    participants: tuple[str, ...],
+    window_opened_at: dt.datetime,
+    not_appealable: str | None,
+    pending: bool,
     now: dt.datetime,
 ) -> Change:
-    """A panel member rules; overturning sets the decision aside and reopens the application."""
-    _require_eligible(member, appeal, decision)
-    if appeal.panel and member.id not in appeal.panel:
-        raise Forbidden(f"{member.name} is not on the panel of appeal {appeal.id}")
-    if appeal.state != "filed":
-        raise Conflict(f"appeal {appeal.id} was already ruled on ({appeal.state})")
-    ruled = appeal.model_copy(
-        update={"state": ruling, "ruling": text, "ruled_by": member.id, "ruled_at": now}
+    """The affected organization appeals a directive, a refusal or a revocation of access.
+
+    `window_opened_at` is when the act took its final form (took effect, or its hearing closed);
+    `not_appealable` says why the act cannot be appealed now (None when it can).
+    """
+    require_member(principal, organization_id, f"the {act.replace('_', ' ')} {act_id}")
+    if not_appealable is not None:
+        raise Conflict(not_appealable)
+    closes = window_opened_at + dt.timedelta(days=framework.procedure.appeal_window_days)
+    if now >= closes:
+        raise Conflict(
+            f"the appeal window for the {act.replace('_', ' ')} {act_id} closed on "
+            f"{closes.isoformat()}"
+        )
+    if pending:
+        raise Conflict(f"the {act.replace('_', ' ')} {act_id} already has an appeal pending")
+    appeal = Appeal(
+        id=new_id,
+        model_id=model_id,
+        organization_id=organization_id,
+        grounds=grounds,
+        filed_by=principal.id,
+        filed_at=now,
+        decide_by=now + dt.timedelta(days=framework.procedure.appeal_decision_days),
+        act=act,
+        act_id=act_id,
+        framework_digest=framework_digest,
+        excluded=tuple(sorted(set(participants))),
     )
-    events = [
-        Event(
-            kind="appeal.ruled",
-            subject=appeal.id,
-            model_id=appeal.model_id,
-            actor=member.id,
-            at=now,
-            data={"decision": decision.id, "ruling": ruling},
-        )
-    ]
-    records: list[object] = [ruled]
-    if ruling == "overturned":
-        records.append(decision.model_copy(update={"final": True, "set_aside": True}))
-        records.append(
-            application.model_copy(
-                update={
-                    "state": "under_review",
-                    "decision_id": None,
-                    "reviewer_id": None,
-                    "deadline": now + dt.timedelta(days=framework.procedure.decision_days),
-                }
-            )
-        )
-        events.append(
-            Event(
-                kind="decision.set_aside",
-                subject=decision.id,
-                model_id=decision.model_id,
-                actor=member.id,
-                at=now,
-                data={"appeal": appeal.id, "application": application.id},
-            )
-        )
-    else:
-        records.append(decision.model_copy(update={"final": True}))
-        events.append(
-            Event(
-                kind="decision.final",
-                subject=decision.id,
-                model_id=decision.model_id,
-                actor=member.id,
-                at=now,
-                data={"appeal": appeal.id},
-            )
-        )
-    return Change(tuple(records), tuple(events))  # type: ignore[arg-type]
+    event = Event(
+        kind="appeal.filed",
+        subject=new_id,
+        model_id=model_id,
+        actor=principal.id,
+        at=now,
+        data={"act": act, "act_id": act_id, "decide_by": appeal.decide_by.isoformat()},
+    )
+    return Change((appeal,), (event,))
 
 
 def lapse_decision(decision: Decision, now: dt.datetime) -> Change:

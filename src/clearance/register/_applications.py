@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from clearance.errors import Conflict, InvalidInput
+from clearance.errors import Conflict, Forbidden, InvalidInput
 from clearance.framework import Framework, TierId
 from clearance.register._duties import require_independent, require_member, require_role
 from clearance.register._events import Change, Event
@@ -85,6 +85,11 @@ def assign_reviewer(
         require_role(actor, "admin")
     require_role(reviewer, "reviewer")
     require_independent(reviewer, application.organization_id, f"application {application.id}")
+    if reviewer.id in application.excluded_reviewers:
+        raise Forbidden(
+            f"{reviewer.name}'s decision on application {application.id} was overturned on "
+            "appeal; another reviewer must take the case"
+        )
     if application.state not in ("filed", "under_review"):
         raise Conflict(
             f"application {application.id} is {application.state}; it cannot be assigned"

@@ -6,11 +6,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from clearance.register._records import Application, Decision, Directive, Grant
+from clearance.register._records import Appeal, Application, Decision, Directive, Grant, Hearing
 
 DueKind = Literal[
-    "deemed_approval", "appeal_window_closed", "approval_lapsed", "directive_sunset", "grant_expiry"
+    "deemed_approval",
+    "appeal_window_closed",
+    "approval_lapsed",
+    "directive_sunset",
+    "grant_expiry",
+    "hearing_missed",
+    "panel_deadline_missed",
+    "grant_expiring",
+    "framework_effective",
 ]
+
+GRANT_NOTICE_DAYS = 7
+"""A grant's holder is told this many days before the grant expires."""
 
 
 @dataclass(frozen=True, order=True)
@@ -64,4 +75,28 @@ def grant_due(grant: Grant, now: dt.datetime) -> Due | None:
     """An active grant past its expiry expires."""
     if grant.state == "active" and grant.expires_at is not None and grant.expires_at <= now:
         return Due(grant.expires_at, "grant_expiry", grant.id)
+    return None
+
+
+def hearing_due(hearing: Hearing, now: dt.datetime) -> Due | None:
+    """An open hearing past its date: the authority missed it and the act lapses."""
+    if hearing.state == "open" and hearing.hold_by <= now:
+        return Due(hearing.hold_by, "hearing_missed", hearing.id)
+    return None
+
+
+def appeal_due(appeal: Appeal, now: dt.datetime) -> Due | None:
+    """An appeal the panel has not ruled on by its deadline."""
+    if appeal.state == "filed" and appeal.decide_by <= now:
+        return Due(appeal.decide_by, "panel_deadline_missed", appeal.id)
+    return None
+
+
+def grant_warning_due(grant: Grant, now: dt.datetime) -> Due | None:
+    """An active grant within `GRANT_NOTICE_DAYS` of its expiry: its holder is told, once."""
+    if grant.state != "active" or grant.expires_at is None or now >= grant.expires_at:
+        return None
+    warn_at = grant.expires_at - dt.timedelta(days=GRANT_NOTICE_DAYS)
+    if warn_at <= now:
+        return Due(warn_at, "grant_expiring", grant.id)
     return None

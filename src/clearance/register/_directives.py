@@ -65,7 +65,7 @@ def issue_directive(
         scope=scope,
         issued_by=admin.id,
         issued_at=now,
-        hearing_date=now + dt.timedelta(days=procedure.hearing_within_days),
+        hearing_date=now + dt.timedelta(days=framework.procedure.hearing_within_days),
         sunset_at=now + dt.timedelta(days=procedure.sunset_days),
     )
     records: list[Directive | Grant] = [directive]

@@ -38,6 +38,22 @@ EventKind = Literal[
     "grant.expired",
     "grant.revoked",
     "report.filed",
+    "framework.effective",
+    "directive.proposed",
+    "directive.lapsed",
+    "directive.revoked",
+    "directive.set_aside",
+    "hearing.opened",
+    "hearing.submission",
+    "hearing.closed",
+    "hearing.lapsed",
+    "appeal.vote",
+    "appeal.escalated",
+    "access.refusal_proposed",
+    "access.reopened",
+    "grant.modified",
+    "grant.reinstated",
+    "grant.expiring",
 ]
 
 SCHEDULER = "scheduler"

@@ -14,9 +14,16 @@ OrganizationKind = Literal["authority", "developer", "partner", "reporter"]
 ApplicationState = Literal["filed", "under_review", "information_requested", "decided", "withdrawn"]
 Outcome = Literal["approved", "approved_with_conditions", "denied"]
 AppealState = Literal["filed", "upheld", "overturned", "dismissed"]
+AppealAct = Literal["decision", "directive", "access_refusal", "grant_revocation"]
+HearingAct = Literal["directive", "access_refusal", "grant_revocation"]
+HearingState = Literal["open", "closed", "lapsed"]
+HearingOutcome = Literal["confirm", "modify", "revoke"]
+VoteChoice = Literal["upheld", "overturned"]
 DirectiveAction = Literal["halt", "restrict", "restore"]
-DirectiveState = Literal["active", "expired", "superseded"]
-AccessState = Literal["pending", "granted", "refused"]
+DirectiveState = Literal[
+    "active", "expired", "superseded", "proposed", "lapsed", "revoked", "set_aside"
+]
+AccessState = Literal["pending", "granted", "refused", "refusal_proposed"]
 GrantState = Literal["active", "expired", "revoked"]
 Channel = Literal["api", "app"]
 """How a call reaches a model: the developer's API, or the developer's consumer app."""
@@ -121,6 +128,8 @@ class Application(Record):
     clock_stopped_at: Instant | None = None
     reviewer_id: str | None = None
     decision_id: str | None = None
+    excluded_reviewers: tuple[str, ...] = ()
+    """Reviewers whose decision on this application was overturned: it goes to someone else."""
 
 
 class InformationRequest(Record):
@@ -190,10 +199,11 @@ class Decision(Record):
 
 
 class Appeal(Record):
-    """An appeal of a decision, heard by a panel that excludes whoever decided."""
+    """An appeal of an adverse act, heard by a panel that excludes whoever took part in it."""
 
     id: str
-    decision_id: str
+    decision_id: str | None = None
+    """The decision appealed, when the act is a decision."""
     model_id: str
     organization_id: str
     grounds: Text
@@ -205,6 +215,16 @@ class Appeal(Record):
     ruling: str | None = None
     ruled_by: str | None = None
     ruled_at: Instant | None = None
+    act: AppealAct = "decision"
+    act_id: str | None = None
+    """The id of the act appealed: a decision, a directive, an access request or a grant."""
+    framework_digest: str | None = None
+    """The framework whose procedure governs the appeal (panel size, deadline, missed deadline)."""
+    excluded: tuple[str, ...] = ()
+    """Principals who may not sit: those who took part in the act, and panels that let a
+    deadline pass."""
+    votes: tuple[Vote, ...] = ()
+    escalations: int = 0
 
 
 class Scope(Record):
@@ -241,6 +261,12 @@ class Directive(Record):
     sunset_at: Instant
     renewals: tuple[Renewal, ...] = ()
     state: DirectiveState = "active"
+    urgent: bool = False
+    """Urgent: in effect at once, the hearing follows; otherwise proposed until the hearing."""
+    hearing_id: str | None = None
+    """The hearing on this directive, or the hearing whose outcome issued it."""
+    limits: Limits | None = None
+    """Conditions on the grants a restriction or restoration issues to named organizations."""
 
 
 class AccessRequest(Record):
@@ -259,6 +285,8 @@ class AccessRequest(Record):
     decided_by: str | None = None
     decided_at: Instant | None = None
     grant_id: str | None = None
+    excluded: tuple[str, ...] = ()
+    """Deciders whose refusal was overturned on appeal: the request goes to someone else."""
 
 
 class Limits(Record):
@@ -286,6 +314,8 @@ class Grant(Record):
     granted_by: str
     granted_at: Instant
     state: GrantState = "active"
+    revoked_by: str | None = None
+    revoked_at: Instant | None = None
 
 
 class RiskReport(Record):
@@ -300,3 +330,64 @@ class RiskReport(Record):
     conflict_of_interest: Text
     """Mandatory and published: e.g. "We compete with the developer" or "None"."""
     filed_at: Instant
+
+
+class Vote(Record):
+    """One appeal panel member's vote, with the member's reasons."""
+
+    member: str
+    vote: VoteChoice
+    """upheld: the act stands; overturned: it is set aside."""
+    text: Text
+    at: Instant
+
+
+class Submission(Record):
+    """A written submission of the affected organization at a hearing."""
+
+    id: str
+    text: Text
+    evidence: tuple[Sha256, ...] = ()
+    filed_by: str
+    filed_at: Instant
+
+
+class HearingReason(Record):
+    """A reason for a hearing's outcome, naming the submissions it answers."""
+
+    text: Text
+    answers: tuple[str, ...] = ()
+    """Ids of the submissions this reason answers; every submission must be answered."""
+
+
+class Hearing(Record):
+    """The affected party heard on an adverse act: before it, or after it when it is urgent."""
+
+    id: str
+    act: HearingAct
+    act_id: str
+    model_id: str
+    organization_ids: tuple[str, ...] = Field(min_length=1)
+    """The organizations the act affects: they may file submissions."""
+    grounds: Text
+    urgent: bool
+    opened_by: str
+    opened_at: Instant
+    hold_by: Instant
+    """The authority's deadline: an outcome by then, or the act lapses."""
+    submissions: tuple[Submission, ...] = ()
+    state: HearingState = "open"
+    outcome: HearingOutcome | None = None
+    reasons: tuple[HearingReason, ...] = ()
+    scope: Scope | None = None
+    """The new scope, when the outcome modifies the act."""
+    limits: Limits | None = None
+    result_id: str | None = None
+    """The record the outcome made (a directive for a modified directive, a grant)."""
+    closed_by: str | None = None
+    closed_at: Instant | None = None
+
+
+# Appeal and Directive name Vote and Limits, which are defined after them.
+Appeal.model_rebuild()
+Directive.model_rebuild()

@@ -13,6 +13,7 @@ from clearance.api import Clock, Context, create_app, system_clock
 from clearance.server._datadir import DataDir, WitnessConfig
 from clearance.server._gateway import GatewaySettings, gateway_settings, install_gateway
 from clearance.server._log_routes import find_log, log_router, run_checkpoints
+from clearance.server._notices import run_notices
 from clearance.server._witnessing import run_witnessing
 from clearance.store import Store, run_due
 from clearance.web import mount_web
@@ -45,6 +46,8 @@ def build_app(
 ) -> FastAPI:
     """The register's app on a store; the clock runs in the background unless interval is None.
 
+    With the clock, a worker delivers webhook notices from the outbox at the same interval.
+
     With `gateway` settings, the OpenAI-compatible gateway is mounted at /v1 as well; with
     `witnesses`, each new checkpoint is sent to them for cosigning, in the background.
     """
@@ -54,6 +57,11 @@ def build_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = (
             asyncio.create_task(run_clock(context, clock_interval))
+            if clock_interval is not None
+            else None
+        )
+        notices = (
+            asyncio.create_task(run_notices(context, clock_interval))
             if clock_interval is not None
             else None
         )
@@ -73,7 +81,7 @@ def build_app(
             try:
                 yield
             finally:
-                for running in (task, signer, cosigning):
+                for running in (task, notices, signer, cosigning):
                     if running is not None:
                         running.cancel()
                         with contextlib.suppress(asyncio.CancelledError):

@@ -20,6 +20,7 @@ from clearance.framework import parse_framework
 from clearance.ledger import MalformedData, SigningKey, WitnessKey
 from clearance.register import Organization, Principal, create_organization, create_principal
 from clearance.store import (
+    NoticeHook,
     Store,
     TransparencyLog,
     make_engine,
@@ -92,7 +93,7 @@ class DataDir:
         """The store on this folder's database, migrated, with the log writing every change."""
         engine = make_engine(self.database_url)
         migrate(engine)
-        return Store(engine, [self.transparency_log()])
+        return Store(engine, [self.transparency_log(), NoticeHook()])
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -162,7 +163,7 @@ def _create(
     engine = make_engine(url)
     migrate(engine)
     # The set-up acts are the log's first entries, signed with the key about to be written.
-    store = Store(engine, [TransparencyLog(origin, lambda: key)])
+    store = Store(engine, [TransparencyLog(origin, lambda: key), NoticeHook()])
     text = framework_text
     with store.transaction() as tx:
         if tx.count(Organization) > 0:

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, select
 from clearance.errors import Conflict
 from clearance.framework import Framework
 from clearance.register import (
+    GRANT_NOTICE_DAYS,
     Appeal,
     Application,
     Change,
@@ -19,7 +20,9 @@ from clearance.register import (
     Directive,
     Due,
     Grant,
+    Hearing,
     Record,
+    appeal_due,
     application_due,
     close_appeal_window,
     decision_due,
@@ -28,10 +31,17 @@ from clearance.register import (
     expire_directive,
     expire_grant,
     grant_due,
+    grant_warning_due,
+    hearing_due,
     lapse_decision,
     lapse_due,
+    miss_hearing,
+    miss_panel_deadline,
+    warn_grant_expiry,
 )
 from clearance.store import _tables as t
+from clearance.store._frameworks import framework_dues, take_effect
+from clearance.store._proceedings import appeal_framework, appealed_act, heard_act
 from clearance.store._store import TABLES, Store, Transaction
 
 R = TypeVar("R", bound=Record)
@@ -65,6 +75,17 @@ def due_transitions(tx: Transaction, framework_of: FrameworkOf, now: dt.datetime
     for grant in _rows(tx, Grant, t.grants.c.state == "active", t.grants.c.expires_at <= now):
         if (due := grant_due(grant, now)) is not None:
             found.append(due)
+    soon = now + dt.timedelta(days=GRANT_NOTICE_DAYS)
+    for grant in _rows(tx, Grant, t.grants.c.state == "active", t.grants.c.expires_at <= soon):
+        if (due := grant_warning_due(grant, now)) is not None:
+            found.append(due)
+    for hearing in _rows(tx, Hearing, t.hearings.c.state == "open", t.hearings.c.hold_by <= now):
+        if (due := hearing_due(hearing, now)) is not None:
+            found.append(due)
+    for appeal in _rows(tx, Appeal, t.appeals.c.state == "filed", t.appeals.c.decide_by <= now):
+        if (due := appeal_due(appeal, now)) is not None:
+            found.append(due)
+    found.extend(framework_dues(tx, now))
     return sorted(found)
 
 
@@ -103,6 +124,17 @@ def _transition(tx: Transaction, framework_of: FrameworkOf, due: Due, now: dt.da
         return lapse_decision(tx.get(Decision, due.subject), now)
     if due.kind == "directive_sunset":
         return expire_directive(tx.get(Directive, due.subject), now)
+    if due.kind == "hearing_missed":
+        hearing = tx.get(Hearing, due.subject)
+        return miss_hearing(hearing, heard_act(tx, hearing), now)
+    if due.kind == "panel_deadline_missed":
+        appeal = tx.get(Appeal, due.subject)
+        framework = framework_of(tx, appeal_framework(tx, appeal))
+        return miss_panel_deadline(appeal, appealed_act(tx, appeal), framework, now)
+    if due.kind == "grant_expiring":
+        return warn_grant_expiry(tx.get(Grant, due.subject), now)
+    if due.kind == "framework_effective":
+        return take_effect(tx, due.subject, now)
     return expire_grant(tx.get(Grant, due.subject), now)
 
 

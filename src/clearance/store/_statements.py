@@ -33,6 +33,7 @@ from clearance.register import (
     Directive,
     Event,
     Grant,
+    Hearing,
     InformationRequest,
     ModelConfig,
     Organization,
@@ -57,9 +58,11 @@ _RECORD_TYPES: dict[str, type[Record]] = {
     "access": AccessRequest,
     "grant": Grant,
     "report": RiskReport,
+    "hearing": Hearing,
 }
 # Defence in depth: no record carries these today, and none may reach a public statement.
 _SECRET_FIELDS = frozenset({"api_key", "key_hash", "key_id", "secret"})
+"""Field names no statement or notice may carry."""
 
 
 def predicate_type(kind: str) -> str:
@@ -125,7 +128,7 @@ def event_statement(
             None,
         ) or model(event.model_id)
         subject = Subject.sha256_of(f"model:{config.name}", model_digest(config))
-    elif event.kind == "framework.published":
+    elif event.kind in ("framework.published", "framework.effective"):
         name = f"framework:{event.data.get('id')}@{event.data.get('version')}"
         subject = Subject.sha256_of(name, event.subject)
     elif records:

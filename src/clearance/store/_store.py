@@ -20,6 +20,7 @@ from clearance.register import (
     Directive,
     Event,
     Grant,
+    Hearing,
     InformationRequest,
     ModelConfig,
     ModelStatus,
@@ -47,6 +48,7 @@ TABLES: dict[type[Record], Table] = {
     Grant: t.grants,
     RiskReport: t.reports,
     ModelStatus: t.model_status,
+    Hearing: t.hearings,
 }
 NOUNS: dict[type[Record], str] = {
     Organization: "organization",
@@ -61,6 +63,7 @@ NOUNS: dict[type[Record], str] = {
     Grant: "grant",
     RiskReport: "report",
     ModelStatus: "model",
+    Hearing: "hearing",
 }
 
 ChangeHook = Callable[[Connection, Change], None]

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -84,9 +85,21 @@ decisions = _record_table(
 )
 appeals = _record_table(
     "appeals",
-    Column("decision_id", String(64), ForeignKey("decisions.id"), nullable=False),
+    Column("decision_id", String(64), ForeignKey("decisions.id"), nullable=True),
     Column("state", String(20), nullable=False),
-    indexes=("decision_id",),
+    Column("act", String(20), nullable=False),
+    Column("act_id", String(64), nullable=True),
+    Column("model_id", String(64), nullable=True),
+    Column("decide_by", DateTime(timezone=True), nullable=True),
+    indexes=("decision_id", "act_id", "model_id", "decide_by"),
+)
+hearings = _record_table(
+    "hearings",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("act_id", String(64), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("hold_by", DateTime(timezone=True), nullable=False),
+    indexes=("model_id", "act_id", "state", "hold_by"),
 )
 directives = _record_table(
     "directives",
@@ -158,8 +171,11 @@ frameworks = Table(
     Column("source", Text, nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("current", Boolean, nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("effective_date", Date, nullable=False),
     UniqueConstraint("framework_id", "version", name="uq_frameworks_id_version"),
 )
+"""Published versions; `state` is scheduled (effective later), current (one), or superseded."""
 
 evidence = Table(
     "evidence",
@@ -255,3 +271,49 @@ usage = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """Gateway usage totals per model, organization and grant ("-": none): counts, never content."""
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("secret", String(100), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+"""An organization's webhook endpoints; the signing secret is shown once and never served."""
+Index("ix_webhook_endpoints_organization_id", webhook_endpoints.c.organization_id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("endpoint_id", String(64), ForeignKey("webhook_endpoints.id"), nullable=False),
+    Column("organization_id", String(64), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+)
+"""One notice to one endpoint, written in the act's own transaction; the id is its webhook-id."""
+Index("ix_outbox_state_next_attempt_at", outbox.c.state, outbox.c.next_attempt_at)
+Index("ix_outbox_organization_id", outbox.c.organization_id)
+
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("message_id", String(64), ForeignKey("outbox.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+)
+"""Every delivery attempt: the answer's status, or why there was none."""
+Index("ix_webhook_deliveries_message_id", webhook_deliveries.c.message_id)

@@ -17,6 +17,7 @@ from clearance.register import (
     Decision,
     Directive,
     Grant,
+    Hearing,
     ModelConfig,
     ModelStatus,
     Organization,
@@ -25,6 +26,7 @@ from clearance.register import (
 from clearance.store import Transaction
 from clearance.store import _tables as t
 from clearance.web._home import Ctx, organization_names
+from clearance.web._proceedings import model_proceedings
 from clearance.web._render import HtmlRoute, days_until, page, tier_name
 from clearance.web._verify import DECISION_KINDS, log_entries, verify_block
 
@@ -196,6 +198,7 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
             if m.sibling == model.id or (model.sibling is not None and m.id == model.sibling)
         ]
         variants = [(m, tx.get(ModelStatus, m.id)) for m in (model, *family)] if family else []
+        proceedings = model_proceedings(tx, model, ctx.clock())
     return page(
         request,
         "model.html",
@@ -206,6 +209,7 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         timeline=timeline,
         grants=grants,
         usage=usage,
+        proceedings=proceedings,
     )
 
 
@@ -257,6 +261,7 @@ def directive_page(directive_id: str, request: Request, ctx: Ctx) -> HTMLRespons
         directive = tx.get(Directive, directive_id)
         model = tx.get(ModelConfig, directive.model_id)
         names = organization_names(tx)
+        hearing = tx.find_one(Hearing, id=directive.hearing_id) if directive.hearing_id else None
         entries = log_entries(tx.connection, model, ("directive.issued",))
         verify = verify_block(
             ctx.store,
@@ -273,6 +278,7 @@ def directive_page(directive_id: str, request: Request, ctx: Ctx) -> HTMLRespons
         organizations=[names.get(o, o) for o in directive.scope.organizations],
         verify=verify,
         days_left=days_until(directive.sunset_at, ctx.clock()),
+        hearing=hearing,
     )
 
 
