@@ -9,13 +9,21 @@ import yaml
 from clearance.examples import example_path
 from tests.register_fixtures import Register
 from tests.test_register_clock import run_clock, take_case
-from tests.test_register_lifecycle import add_panelists, events_of, file_application
+from tests.test_register_lifecycle import (
+    add_panelists,
+    approve_for_partners,
+    events_of,
+    file_application,
+)
 
 
 def refuse_urgently(reg: Register, decider: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """Agency One asks for atlas-2 and is refused at once; returns the request and hearing."""
     request = reg.ok(
-        "partner", "POST", "/access-requests", json={"model": "atlas-2", "use_case": "triage"}
+        "partner",
+        "POST",
+        "/access-requests",
+        json={"model": "atlas-2", "use_case": "cyber-defense"},
     )
     refused = reg.ok(
         decider,
@@ -34,7 +42,7 @@ def vote(reg: Register, who: str, appeal_id: str, choice: str) -> Any:
 
 def test_appeal_of_a_refusal_by_a_majority_panel(register: Register) -> None:
     reg = register
-    file_application(reg)
+    approve_for_partners(reg, file_application(reg))
     panel = add_panelists(reg)
     # a reviewer who also sits on panels refuses: they may not hear the appeal
     reg.add_principal("judge-reviewer", "Release Authority", "reviewer", "appeal_panel")

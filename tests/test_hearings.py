@@ -11,7 +11,7 @@ from clearance.server import build_app
 from clearance.store import _tables as t
 from tests.register_fixtures import Register
 from tests.test_register_clock import run_clock, take_case
-from tests.test_register_lifecycle import events_of, file_application
+from tests.test_register_lifecycle import approve_for_partners, events_of, file_application
 
 DIGEST = "cd" * 32
 
@@ -179,9 +179,12 @@ def test_a_halt_that_is_not_urgent_waits_for_its_hearing(register: Register) -> 
 
 def test_refusals_and_revocations_are_heard(register: Register) -> None:
     reg = register
-    file_application(reg)
+    approve_for_partners(reg, file_application(reg))
     request = reg.ok(
-        "partner", "POST", "/access-requests", json={"model": "atlas-2", "use_case": "triage"}
+        "partner",
+        "POST",
+        "/access-requests",
+        json={"model": "atlas-2", "use_case": "cyber-defense"},
     )
     refusal = reg.ok(
         "reviewer",
