@@ -243,3 +243,12 @@ usage = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """Gateway usage totals per model, organization and grant ("-": none): counts, never content."""
+
+usage_sources = Table(
+    "usage_sources",
+    metadata,
+    Column("source", String(80), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""How far each gateway's usage journal segment has been applied: each range counts once."""
