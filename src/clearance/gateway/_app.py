@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable, Coroutine, Iterator, Sequence
 from typing import Any
 
@@ -77,9 +78,13 @@ def health_body(gateway: Gateway) -> tuple[int, bytes]:
 class GatewayServer:
     """ASGI app for a standalone gateway, running background tasks (the follower) with it."""
 
-    def __init__(self, gateway: Gateway, tasks: Sequence[Task] = ()) -> None:
+    def __init__(
+        self, gateway: Gateway, tasks: Sequence[Task] = (), *, startup_wait: float = 10.0
+    ) -> None:
         self.gateway = gateway
         self.tasks = tuple(tasks)
+        self.startup_wait = startup_wait
+        """Seconds startup waits for a first snapshot (a worker takes no connection before)."""
         self.registry = metrics_registry(gateway)
         self._running: list[asyncio.Task[None]] = []
 
@@ -104,6 +109,10 @@ class GatewayServer:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self._running = [asyncio.create_task(task()) for task in self.tasks]
+                if self.tasks:
+                    deadline = time.monotonic() + self.startup_wait
+                    while self.gateway.snapshot is None and time.monotonic() < deadline:
+                        await asyncio.sleep(0.02)
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 for running in self._running:

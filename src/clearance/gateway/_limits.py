@@ -196,17 +196,21 @@ class RedisLimiter:
         return self.replicas
 
     async def run(self) -> None:
-        """Announce this replica every HEARTBEAT seconds, and probe Redis, until cancelled."""
-        while True:
-            try:
-                await self.announce(time.time())
-            except Exception as exc:
-                self._failed(exc)
-            else:
-                if not self.down:
-                    self._recovered()
-            with contextlib.suppress(asyncio.TimeoutError):
+        """Announce this replica every HEARTBEAT seconds, and probe Redis, until cancelled;
+        then close the client (the gateway is shutting down)."""
+        try:
+            while True:
+                try:
+                    await self.announce(time.time())
+                except Exception as exc:
+                    self._failed(exc)
+                else:
+                    if not self.down:
+                        self._recovered()
                 await asyncio.sleep(HEARTBEAT)
+        finally:
+            with contextlib.suppress(Exception):
+                await self._redis.aclose()
 
 
 def redis_client(url: str) -> Any:

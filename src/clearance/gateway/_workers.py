@@ -153,8 +153,9 @@ def _worker(
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, signal.SIG_DFL)
     if reuse_port:
+        # not listening yet: uvicorn listens once the app's startup is done (a gateway has its
+        # first snapshot by then), so the kernel sends this worker no connection before
         sock = _bind(host, port, True)
-        sock.listen(2048)
         first.close()
     else:
         sock = first
