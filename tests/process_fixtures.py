@@ -204,3 +204,75 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
+
+
+class OwnPostgres:
+    """A PostgreSQL server of this test's own (initdb, pg_ctl) on a free port in a temporary
+    folder: it may be restarted; the shared one at 5432 never is."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        bindir = _postgres_bindir()
+        self.bindir = bindir
+        self.port = free_port()
+        self.folder = Path(tempfile.mkdtemp(prefix="clearance-pg-"))
+        self.data = self.folder / "data"
+        self._as: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses root: run it as the postgres user
+            import pwd
+
+            user = pwd.getpwnam("postgres")
+            os.chown(self.folder, user.pw_uid, user.pw_gid)
+            self._as = ["runuser", "-u", "postgres", "--"]
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync")
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, tool: str, *args: str) -> None:
+        result = subprocess.run(
+            [*self._as, str(Path(self.bindir) / tool), *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def _ctl(self, action: str, *extra: str) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1"
+        self._run(
+            "pg_ctl", action, "-D", str(self.data), "-w", "-o", options,
+            "-l", str(self.folder / "log"), *extra,
+        )  # fmt: skip
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def restart(self) -> None:
+        self._ctl("restart", "-m", "fast")
+
+    def stop(self) -> None:
+        with contextlib.suppress(AssertionError, subprocess.TimeoutExpired):
+            self._ctl("stop", "-m", "fast")
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _postgres_bindir() -> str:
+    found = shutil.which("pg_config")
+    candidates = []
+    if found:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            candidates.append(
+                subprocess.run([found, "--bindir"], capture_output=True, text=True).stdout.strip()
+            )
+    candidates += sorted(str(p) for p in Path("/usr/lib/postgresql").glob("*/bin"))
+    for bindir in candidates:
+        if bindir and (Path(bindir) / "initdb").exists():
+            return bindir
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("PostgreSQL's initdb is not installed")
+    pytest.skip("PostgreSQL's initdb is not installed")
+    raise AssertionError  # pragma: no cover
