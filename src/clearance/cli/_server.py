@@ -68,6 +68,13 @@ def serve_command(
             "checkpoints.",
         ),
     ] = 1,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis URL: rate limits shared with the replicas, snapshot pushes "
+            "(overrides clearance.json's gateway.redis_url).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the register: API under /api/v1, the gateway at /v1, the log and the web pages."""
     import dataclasses
@@ -86,7 +93,7 @@ def serve_command(
 
     def make(index: int) -> Any:
         settings = dataclasses.replace(
-            gateway_settings(folder),
+            gateway_settings(folder, redis_url=redis),
             shared_limits=shared,
             replica=replica,
             watch_database=workers > 1,
