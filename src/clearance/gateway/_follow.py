@@ -94,6 +94,9 @@ class Follower:
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+                # shutting down: report what is left (a journal keeps it otherwise)
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(self.report(session), 5.0)
 
     def _mark(self, reachable: bool, exc: Exception | None = None) -> None:
         if reachable != self._reachable:
