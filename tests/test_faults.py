@@ -121,7 +121,7 @@ def test_redis_unreachable_falls_back_to_a_share_of_each_limit_and_to_polling(
 
             redis_process.terminate()
             redis_process.wait(timeout=10)
-            wait_minute_start()
+            wait_minute_start(margin=20)
             statuses = burst(calls, key, "atlas-partners", 20)
             # never unlimited, never a 500: 12 a minute shared by at least 3 replicas is 4 here
             assert statuses == {200: 4, 429: 16}, statuses
@@ -142,7 +142,8 @@ def test_redis_unreachable_falls_back_to_a_share_of_each_limit_and_to_polling(
                 json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
             )
             while burst(calls, key, "atlas-tier1", 4) != {403: 4}:
-                assert time.monotonic() - issued < 2.0, "polling did not bring the directive"
+                # polls every 0.3 s; the margin is for a busy machine
+                assert time.monotonic() - issued < 5.0, "polling did not bring the directive"
             assert "snapshot_push" in httpx.get(f"{url}/healthz").json()["degraded"]
         finally:
             replica.stop()
