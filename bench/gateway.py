@@ -2,8 +2,12 @@
 
 One fixed JSON upstream (a small uvloop server answering every POST with the same chat
 completion), one load generator (wrk), all on 127.0.0.1. Throughput at 32 connections; added
-latency (p50, p99) at 1 connection, against the upstream measured directly. A peer that cannot
-run (nginx or wrk absent, LiteLLM not installable here) is reported as null with the reason.
+latency (p50, p99) at 1 connection, against the upstream measured directly. nginx and clearance
+run twice: with one worker process each, and with N each (`--workers`, default the number of
+cores; clearance through `serve(..., workers=N)` exactly as `clearance gateway --workers N`,
+nginx with `worker_processes N` and `reuseport`, as clearance's workers use SO_REUSEPORT). A peer
+that cannot run (nginx or wrk absent, LiteLLM not installable here) is reported as null with the
+reason.
 
     python bench/gateway.py --seconds 5 --json bench/_work/gateway.json
 """
@@ -101,6 +105,7 @@ GATEWAY = textwrap.dedent(
     from clearance.ledger import SigningKey, sign_envelope
     from clearance.policy import PAYLOAD_TYPE, build_snapshot
     port, upstream, secret_sha = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    workers = int(sys.argv[4])
     key = SigningKey.generate("bench.local/log")
     now = dt.datetime.now(dt.UTC)
     content = {
@@ -118,7 +123,7 @@ GATEWAY = textwrap.dedent(
                       trusted=[key.verifier])
     gateway.install(sign_envelope(snapshot.payload(), PAYLOAD_TYPE, key).to_json())
     # served exactly as `clearance gateway` serves it
-    serve(GatewayServer(gateway), "127.0.0.1", port, log_level="error")
+    serve(GatewayServer(gateway), "127.0.0.1", port, log_level="error", workers=workers)
     """
 )
 
@@ -254,19 +259,20 @@ def _decision_speed(n_groups: int, n_sectors: int) -> dict[str, float]:
     return {"cached": cached, "uncached": uncached, "first_cedar_evaluation": first[25]}
 
 
-def start_nginx(upstream_port: int) -> tuple[subprocess.Popen[bytes], int]:
+def start_nginx(upstream_port: int, workers: int = 1) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
+    reuseport = " reuseport" if workers > 1 else ""
     folder = Path(tempfile.mkdtemp(dir=WORK))
     (folder / "nginx.conf").write_text(
         textwrap.dedent(
             f"""
-            worker_processes 1; daemon off; pid {folder}/nginx.pid; error_log stderr error;
+            worker_processes {workers}; daemon off; pid {folder}/nginx.pid; error_log stderr error;
             events {{ worker_connections 1024; }}
             http {{
               access_log off;
               upstream u {{ server 127.0.0.1:{upstream_port}; keepalive 64; }}
               server {{
-                listen 127.0.0.1:{port};
+                listen 127.0.0.1:{port}{reuseport};
                 location / {{ proxy_pass http://u; proxy_http_version 1.1;
                              proxy_set_header Connection ""; }}
               }}
@@ -315,13 +321,27 @@ def main() -> None:
     parser.add_argument(
         "--decisions-only", action="store_true", help="Time the decision alone, then stop."
     )
+    parser.add_argument(
+        "--workers", type=int, default=0, help="Worker processes for the N-worker runs (cores)."
+    )
     args = parser.parse_args()
+    from clearance.gateway import default_workers
+
+    workers = args.workers or default_workers()
     WORK.mkdir(exist_ok=True)
     if args.decisions_only:
         print(json.dumps({"decision_us": decision_speed(), "load_average": os.getloadavg()}))
         return
     result: dict[str, Any] = {
-        "rps": {"direct": None, "nginx": None, "clearance": None, "litellm": None},
+        "workers": workers,
+        "rps": {
+            "direct": None,
+            "nginx": None,
+            "clearance": None,
+            "litellm": None,
+            f"nginx_{workers}_workers": None,
+            f"clearance_{workers}_workers": None,
+        },
         "added_latency_us": {"nginx": None, "clearance": None, "litellm": None},
         "streaming_ttfb_us": {"direct": None, "nginx": None, "clearance": None, "litellm": None},
         "added_streaming_ttfb_us": {"nginx": None, "clearance": None, "litellm": None},
@@ -349,29 +369,37 @@ def main() -> None:
             process, port = start_nginx(upstream_port)
             processes.append(process)
             peers["nginx"] = (f"http://127.0.0.1:{port}/v1/chat/completions", {})
+            process, port = start_nginx(upstream_port, workers)
+            processes.append(process)
+            peers[f"nginx_{workers}_workers"] = (
+                f"http://127.0.0.1:{port}/v1/chat/completions",
+                {},
+            )
         else:
             result["reasons"]["nginx"] = "nginx is not installed (apt-get install -y nginx)"
         import hashlib
 
         secret = "benchsecret"
-        gateway_port = free_port()
-        processes.append(
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-c",
-                    GATEWAY,
-                    str(gateway_port),
-                    f"http://127.0.0.1:{upstream_port}/v1",
-                    hashlib.sha256(secret.encode()).hexdigest(),
-                ]
+        for count, name in ((1, "clearance"), (workers, f"clearance_{workers}_workers")):
+            gateway_port = free_port()
+            processes.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-c",
+                        GATEWAY,
+                        str(gateway_port),
+                        f"http://127.0.0.1:{upstream_port}/v1",
+                        hashlib.sha256(secret.encode()).hexdigest(),
+                        str(count),
+                    ]
+                )
             )
-        )
-        wait_port(gateway_port)
-        peers["clearance"] = (
-            f"http://127.0.0.1:{gateway_port}/v1/chat/completions",
-            {"Authorization": f"Bearer clr_0123456789abcdef_{secret}"},
-        )
+            wait_port(gateway_port)
+            peers[name] = (
+                f"http://127.0.0.1:{gateway_port}/v1/chat/completions",
+                {"Authorization": f"Bearer clr_0123456789abcdef_{secret}"},
+            )
         if args.no_litellm:
             result["reasons"]["litellm"] = "skipped (--no-litellm)"
         else:
@@ -428,6 +456,16 @@ def main() -> None:
             "clearance_over_litellm": rps["clearance"] / rps["litellm"]
             if rps["clearance"] and rps["litellm"]
             else None,
+            f"clearance_over_nginx_at_{workers}_workers": (
+                rps[f"clearance_{workers}_workers"] / rps[f"nginx_{workers}_workers"]
+                if rps[f"clearance_{workers}_workers"] and rps[f"nginx_{workers}_workers"]
+                else None
+            ),
+            f"clearance_{workers}_workers_over_1": (
+                rps[f"clearance_{workers}_workers"] / rps["clearance"]
+                if rps[f"clearance_{workers}_workers"] and rps["clearance"]
+                else None
+            ),
         }
         for name, reason in result["reasons"].items():
             print(f"{name}: null ({reason})")

@@ -122,3 +122,34 @@ def test_a_directive_is_pushed_to_a_replica_through_redis(tmp_path: Path, redis_
         upstream.stop()
         deployment.served.stop()
         deployment.reg.client.close()
+
+
+def test_without_redis_each_replica_takes_its_share_of_the_limit(redis_url: str) -> None:
+    """Replicas seen alive in Redis divide each limit once Redis is gone: never unlimited."""
+    import redis.asyncio as aioredis
+
+    from clearance.gateway import redis_client
+
+    prefix = f"clearance:test:{secrets.token_hex(6)}"
+    now = 1_900_000_000.0
+
+    async def scenario() -> tuple[int, list[float | None], dict[str, str]]:
+        clients = [aioredis.from_url(redis_url) for _ in range(2)]
+        try:
+            one, two = (RedisLimiter(c, prefix) for c in clients)
+            await one.announce(now)
+            seen = await two.announce(now)
+            # Redis goes away under `two`: 6 a minute shared by 2 replicas is 3 for it
+            two._redis = redis_client("redis://127.0.0.1:1/0")
+            answers = [await two.admit("g", 6, None, now + i / 10) for i in range(5)]
+            await two._redis.aclose()
+            return seen, answers, two.health.degraded
+        finally:
+            for client in clients:
+                await client.aclose()
+
+    seen, answers, degraded = asyncio.run(scenario())
+    assert seen == 2
+    assert answers[:3] == [None, None, None]
+    assert all(a is not None for a in answers[3:])
+    assert "redis" in degraded

@@ -220,3 +220,50 @@ def test_each_application_keeps_the_procedure_it_was_filed_under(register: Regis
     # filed under 1.0.0 (deemed approval on): decided; filed under 2.0.0 (off): still open
     assert [d["subject"] for d in run_clock(reg) if d["kind"] == "deemed_approval"] == [first]
     assert reg.ok(None, "GET", f"/applications/{second}")["state"] == "under_review"
+
+
+def test_two_schedulers_and_a_clock_jump_apply_each_transition_once(register: Register) -> None:
+    """Two schedulers (two servers' engines) at once, the clock far ahead: each due once."""
+    import threading
+    from collections import Counter
+
+    from clearance.api import Context
+    from clearance.store import run_due
+
+    reg = register
+    for n in range(3):
+        app_id = file_application(reg, model=f"atlas-{n}")["id"]
+        take_case(reg, app_id)
+    reg.ok(
+        "admin", "POST", "/directives", json={"action": "halt", "model": "atlas-0", "grounds": "g"}
+    )
+    stores = [reg.data_dir.open_store() for _ in range(2)]
+    applied: list[str] = []
+    lock = threading.Lock()
+
+    def scheduler(store: object) -> None:
+        context = Context(store, reg.clock)  # type: ignore[arg-type]
+        found = run_due(context.store, context.framework_of, reg.clock())
+        with lock:
+            applied.extend(f"{d.kind}:{d.subject}" for d in found)
+
+    try:
+        # 400 days ahead: every deadline and the sunset at once; then again, for what the
+        # deemed decisions start (appeal windows, validity)
+        for _ in range(2):
+            reg.clock.advance(days=400)
+            threads = [threading.Thread(target=scheduler, args=(s,)) for s in stores]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            scheduler(stores[0])  # and once more, late: nothing left
+    finally:
+        for store in stores:
+            store.engine.dispose()
+    counts = Counter(applied)
+    assert counts and set(counts.values()) == {1}, counts
+    kinds = Counter(a.split(":")[0] for a in applied)
+    assert kinds["deemed_approval"] == 3 and kinds["directive_sunset"] == 1
+    assert kinds["appeal_window_closed"] == 3
+    assert len(events_of(reg, "decision.deemed")) == 3

@@ -31,15 +31,43 @@ def gateway_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8081,
     poll: Annotated[float, typer.Option(help="Seconds between snapshot polls.")] = 0.5,
     max_body: Annotated[int, typer.Option(help="Largest request body, in bytes.")] = 4194304,
+    workers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Processes sharing the port (default: the number of cores)."),
+    ] = None,
+    spool: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for the usage journal, so that each call is metered exactly once "
+            "(default: clearance-spool-PORT in the temporary folder).",
+        ),
+    ] = None,
+    min_replicas: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="While Redis is unreachable, divide each rate limit by at least this many "
+            "replicas (the number last seen alive in Redis, when larger).",
+        ),
+    ] = 1,
 ) -> None:
     """Run a gateway replica: it follows the register's signed snapshot and serves /v1."""
+    import tempfile
+    import uuid
+
     from clearance.gateway import (
         Follower,
         Gateway,
         GatewayServer,
-        LocalLimiter,
+        Limiter,
+        Meter,
+        PerWorker,
         RedisLimiter,
+        SharedLimiter,
+        Spool,
         Upstreams,
+        default_workers,
+        redis_client,
         serve,
     )
     from clearance.ledger import VerifierKey
@@ -51,18 +79,42 @@ def gateway_command(
         raise InvalidInput("the gateway needs the register's token: --token-file gateway.token")
     trusted = VerifierKey.parse(vkey.read_text().strip())
     routes = Upstreams.load(upstreams) if upstreams is not None else Upstreams({})
-    limiter = LocalLimiter() if redis is None else RedisLimiter(_redis(redis))
-    gateway = Gateway(upstreams=routes, trusted=[trusted], limiter=limiter, max_body=max_body)
-    follower = Follower(gateway, register, token, interval=poll, redis_url=redis)
-    app = GatewayServer(gateway, [follower.run])
-    typer.echo(f"clearance gateway on http://{host}:{port}/v1, following {register}")
-    serve(app, host, port)
+    count = workers or default_workers()
+    # made before the workers fork: their rate-limit counters (exact across them without
+    # Redis, the fallback with it) and their name among the replicas
+    shared = SharedLimiter()
+    replica = uuid.uuid4().hex
+    folder = spool or Path()
 
+    def make(_: int) -> GatewayServer:
+        limiter: Limiter = shared
+        tasks = []
+        if redis is not None:
+            limiter = RedisLimiter(
+                redis_client(redis), fallback=shared, replica=replica, min_share=min_replicas
+            )
+            tasks.append(limiter.run)
+        journal = Spool(folder)
+        gateway = Gateway(
+            upstreams=routes,
+            trusted=[trusted],
+            limiter=limiter,
+            meter=Meter(journal),
+            max_body=max_body,
+        )
+        follower = Follower(gateway, register, token, interval=poll, redis_url=redis)
+        return GatewayServer(gateway, [follower.run, *tasks])
 
-def _redis(url: str) -> object:
-    import redis.asyncio as aioredis
+    def bound(actual: int) -> None:
+        nonlocal folder
+        if spool is None:
+            folder = Path(tempfile.gettempdir()) / f"clearance-spool-{actual}"
+        typer.echo(
+            f"clearance gateway on http://{host}:{actual}/v1 ({count} "
+            f"worker{'s' if count > 1 else ''}), following {register}"
+        )
 
-    return aioredis.from_url(url)
+    serve(PerWorker(make), host, port, workers=count, on_bound=bound)
 
 
 def fake_upstream_command(

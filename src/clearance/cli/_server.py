@@ -60,21 +60,53 @@ def serve_command(
     database_url: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Processes sharing the port; the first alone runs the clock and timed "
+            "checkpoints.",
+        ),
+    ] = 1,
+    redis: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis URL: rate limits shared with the replicas, snapshot pushes "
+            "(overrides clearance.json's gateway.redis_url).",
+        ),
+    ] = None,
 ) -> None:
-    """Serve the register: API under /api/v1 (and the gateway, log and pages as they arrive)."""
-    import uvicorn
+    """Serve the register: API under /api/v1, the gateway at /v1, the log and the web pages."""
+    import dataclasses
+    import uuid
+    from typing import Any
 
+    from clearance.gateway import SharedLimiter, run_workers
     from clearance.server import app_for, open_data_dir
-    from clearance.server._gateway import gateway_first
+    from clearance.server._gateway import gateway_first, gateway_settings
 
     folder = open_data_dir(data_dir, database_url)
-    app = app_for(folder)
+    # migrated once here, before any worker opens the database
+    folder.open_store().engine.dispose()
+    shared = SharedLimiter() if workers > 1 else None
+    replica = uuid.uuid4().hex
+
+    def make(index: int) -> Any:
+        settings = dataclasses.replace(
+            gateway_settings(folder, redis_url=redis),
+            shared_limits=shared,
+            replica=replica,
+            watch_database=workers > 1,
+        )
+        return gateway_first(app_for(folder, gateway=settings, leader=index == 0))
+
     typer.echo(
         f"clearance register on http://{host}:{port}/ (API: /api/v1, OpenAPI: /openapi.json)"
+        + (f", {workers} workers" if workers > 1 else "")
     )
     if folder.witnesses:
         typer.echo(
             f"  checkpoints go to {len(folder.witnesses)} witness(es) for cosigning; "
             f"published once {folder.witness_quorum} have cosigned"
         )
-    uvicorn.run(gateway_first(app), host=host, port=port, log_level="info")
+    run_workers(make, host, port, workers, log_level="info")

@@ -8,11 +8,15 @@ Metering counts calls, tokens and refusals; it never keeps content.
 from clearance.gateway._app import GatewayServer, metrics_registry
 from clearance.gateway._errors import error_json
 from clearance.gateway._follow import CHANNEL, SNAPSHOT_PATH, USAGE_PATH, Follower
-from clearance.gateway._limits import Limiter, LocalLimiter, RedisLimiter
+from clearance.gateway._health import Health
+from clearance.gateway._limits import Limiter, LocalLimiter, RedisLimiter, redis_client
 from clearance.gateway._metering import NO_GRANT, Meter, MeterCollector, UsageRow
 from clearance.gateway._proxy import DEFAULT_MAX_BODY, Gateway, SnapshotRefused
-from clearance.gateway._serve import serve
+from clearance.gateway._serve import PerWorker, serve
+from clearance.gateway._shared_limits import SharedLimiter
+from clearance.gateway._spool import Spool
 from clearance.gateway._upstreams import UPSTREAMS_FILE, Upstream, Upstreams
+from clearance.gateway._workers import default_workers, run_workers
 
 __all__ = [
     "CHANNEL",
@@ -24,16 +28,23 @@ __all__ = [
     "Follower",
     "Gateway",
     "GatewayServer",
+    "Health",
     "Limiter",
     "LocalLimiter",
     "Meter",
     "MeterCollector",
+    "PerWorker",
     "RedisLimiter",
+    "SharedLimiter",
     "SnapshotRefused",
+    "Spool",
     "Upstream",
     "Upstreams",
     "UsageRow",
+    "default_workers",
     "error_json",
     "metrics_registry",
+    "redis_client",
+    "run_workers",
     "serve",
 ]

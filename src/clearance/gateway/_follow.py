@@ -16,7 +16,9 @@ from typing import Any
 
 import aiohttp
 
+from clearance.gateway._metering import UsageRow
 from clearance.gateway._proxy import Gateway, SnapshotRefused
+from clearance.gateway._spool import Spool
 
 log = logging.getLogger("clearance.gateway")
 
@@ -92,6 +94,9 @@ class Follower:
                 for task in tasks:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+                # shutting down: report what is left (a journal keeps it otherwise)
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await asyncio.wait_for(self.report(session), 5.0)
 
     def _mark(self, reachable: bool, exc: Exception | None = None) -> None:
         if reachable != self._reachable:
@@ -113,6 +118,30 @@ class Follower:
 
     async def report(self, session: aiohttp.ClientSession) -> None:
         """Send the usage totals since the last report; keep them for later if it fails."""
+        spool = self.gateway.meter.spool
+        if isinstance(spool, Spool):
+
+            async def send(source: str, start: int, end: int, rows: list[UsageRow]) -> int:
+                payload = {
+                    "source": source,
+                    "from": start,
+                    "to": end,
+                    "rows": [r.to_json() for r in rows],
+                }
+                async with session.post(
+                    self.register_url + USAGE_PATH,
+                    data=json.dumps(payload),
+                    headers={**self.headers, "Content-Type": "application/json"},
+                ) as response:
+                    if response.status >= 300:
+                        raise RuntimeError(f"the register answered {response.status}")
+                    return int((await response.json())["position"])
+
+            try:
+                await spool.report(send)
+            except Exception as exc:
+                log.warning("usage could not be reported (%s); it stays in the journal", exc)
+            return
         rows = self.gateway.meter.drain()
         if not rows:
             return
@@ -131,16 +160,30 @@ class Follower:
     async def _listen(self) -> None:
         import redis.asyncio as aioredis
 
+        health = self.gateway.health
         while True:
+            client = aioredis.from_url(
+                self.redis_url or "", socket_connect_timeout=1.0, health_check_interval=5
+            )
             try:
-                client = aioredis.from_url(self.redis_url or "")
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(CHANNEL)
+                    if health.recover("snapshot_push"):
+                        log.info("snapshot pushes through redis again")
+                        self._wake.set()  # anything missed meanwhile
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
                             self._wake.set()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("redis subscription failed (%s); polling only", exc)
-                await asyncio.sleep(self.interval * 4)
+                if health.degrade(
+                    "snapshot_push",
+                    f"the Redis subscription failed ({type(exc).__name__}); polling the "
+                    f"register every {self.interval:g} s",
+                ):
+                    log.warning("redis subscription failed (%s); polling only", exc)
+                await asyncio.sleep(min(1.0, self.interval * 4))
+            finally:
+                with contextlib.suppress(Exception):
+                    await client.aclose()

@@ -1,15 +1,16 @@
 """Metering without content: calls, tokens and refusals per model, organization and grant.
 
-Counters are plain dicts on the hot path; Prometheus reads them through a collector, and the
-register takes the totals accumulated since it last asked (`drain`). No prompt or completion is
-ever seen here: only the upstream's usage numbers.
+Counters are plain dicts on the hot path; Prometheus reads them through a collector. The
+register gets the totals either from a journal on disk (`spool`, see `_spool`: exactly once,
+a killed process included) or, without one, as the totals accumulated since it last asked
+(`drain`). No prompt or completion is ever seen here: only the upstream's usage numbers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
@@ -18,6 +19,13 @@ NO_GRANT = "-"
 
 # (model, organization, grant) -> [calls, upstream failures, prompt tokens, completion tokens]
 UsageKey = tuple[str, str, str]
+
+
+class Journal(Protocol):
+    """Where each metered call is written before its answer goes out."""
+
+    def write(self, record: list[Any]) -> None:
+        """Append one record."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +58,8 @@ class UsageRow:
 class Meter:
     """Counts since start (for Prometheus) and since the last drain (for the register)."""
 
-    def __init__(self) -> None:
+    def __init__(self, spool: Journal | None = None) -> None:
+        self.spool = spool
         self.usage: dict[UsageKey, list[int]] = {}
         self.refusals: dict[tuple[str, str, str], int] = {}
         self._pending: dict[UsageKey, list[int]] = {}
@@ -61,7 +70,9 @@ class Meter:
     def call(self, model: str, org: str, grant: str, prompt: int, completion: int) -> None:
         """A call the upstream answered, with the tokens its usage reported."""
         key = (model, org, grant)
-        for table in (self.usage, self._pending):
+        if self.spool is not None:
+            self.spool.write(["c", model, org, grant, prompt, completion])
+        for table in (self.usage, self._pending) if self.spool is None else (self.usage,):
             row = table.get(key)
             if row is None:
                 row = table[key] = [0, 0, 0, 0]
@@ -72,7 +83,9 @@ class Meter:
     def failure(self, model: str, org: str, grant: str) -> None:
         """A call forwarded that the upstream failed to answer."""
         key = (model, org, grant)
-        for table in (self.usage, self._pending):
+        if self.spool is not None:
+            self.spool.write(["f", model, org, grant])
+        for table in (self.usage, self._pending) if self.spool is None else (self.usage,):
             row = table.get(key)
             if row is None:
                 row = table[key] = [0, 0, 0, 0]
@@ -83,10 +96,16 @@ class Meter:
         """A call refused by the gateway, by reason."""
         key = (code, model, org)
         self.refusals[key] = self.refusals.get(key, 0) + 1
-        self._pending_refusals[key] = self._pending_refusals.get(key, 0) + 1
+        if self.spool is not None:
+            self.spool.write(["r", code, model, org])
+        else:
+            self._pending_refusals[key] = self._pending_refusals.get(key, 0) + 1
 
     def drain(self) -> list[UsageRow]:
-        """The totals since the last drain, per (model, organization, grant); then start anew."""
+        """The totals since the last drain, per (model, organization, grant); then start anew.
+
+        Always empty with a spool: the journal is what gets reported.
+        """
         usage, self._pending = self._pending, {}
         refusals, self._pending_refusals = self._pending_refusals, {}
         rows: dict[UsageKey, UsageRow] = {}

@@ -16,6 +16,7 @@ from typing import Any
 
 from clearance.gateway._client import UpstreamPool
 from clearance.gateway._errors import error_json
+from clearance.gateway._health import Health
 from clearance.gateway._limits import Limiter, LocalLimiter
 from clearance.gateway._metering import NO_GRANT, Meter
 from clearance.gateway._upstreams import Upstreams
@@ -66,12 +67,14 @@ class Gateway:
         max_body: int = DEFAULT_MAX_BODY,
         timeout: float = 60.0,
         connections: int = 256,
+        health: Health | None = None,
     ) -> None:
         self.upstreams = upstreams
         self.trusted = tuple(trusted)
         self.decider = decider or Decider()
         self.limiter: Limiter = limiter or LocalLimiter()
         self.meter = meter or Meter()
+        self.health: Health = health or getattr(self.limiter, "health", None) or Health()
         self.clock = clock
         self.max_body = max_body
         self.timeout = timeout

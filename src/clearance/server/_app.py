@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -43,13 +45,17 @@ def build_app(
     gateway: GatewaySettings | None = None,
     witnesses: Sequence[WitnessConfig] = (),
     witness_poll: float = 0.25,
+    leader: bool = True,
 ) -> FastAPI:
     """The register's app on a store; the clock runs in the background unless interval is None.
 
     With the clock, a worker delivers webhook notices from the outbox at the same interval.
 
     With `gateway` settings, the OpenAI-compatible gateway is mounted at /v1 as well; with
-    `witnesses`, each new checkpoint is sent to them for cosigning, in the background.
+    `witnesses`, each new checkpoint is sent to them for cosigning, in the background. Of several
+    workers serving one register, only the `leader` runs the clock, the notices, the cosigning
+    and timed checkpoints (the clock would apply each transition once anyway: `run_due` claims
+    each in the database).
     """
     context = Context(store, clock)
 
@@ -57,22 +63,22 @@ def build_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         task = (
             asyncio.create_task(run_clock(context, clock_interval))
-            if clock_interval is not None
+            if clock_interval is not None and leader
             else None
         )
         notices = (
             asyncio.create_task(run_notices(context, clock_interval))
-            if clock_interval is not None
+            if clock_interval is not None and leader
             else None
         )
         signer = (
             asyncio.create_task(run_checkpoints(store, transparency, clock))
-            if transparency is not None and transparency.checkpoint_interval > 0
+            if transparency is not None and transparency.checkpoint_interval > 0 and leader
             else None
         )
         cosigning = (
             asyncio.create_task(run_witnessing(store, witnesses, clock, poll=witness_poll))
-            if witnesses
+            if witnesses and leader
             else None
         )
         async with contextlib.AsyncExitStack() as stack:
@@ -92,15 +98,48 @@ def build_app(
     if transparency is not None:
         app.include_router(log_router(store, transparency))
     gateway_running = install_gateway(app, context, gateway) if gateway is not None else None
+    install_health(app, context)
     mount_web(app)
     return app
 
 
-def app_for(data_dir: DataDir, *, clock_interval: float | None = 1.0) -> FastAPI:
-    """The app for an initialized data folder."""
+def install_health(app: FastAPI, context: Context) -> None:
+    """GET /healthz: 200 when the database answers (with the gateway's state), else 503."""
+    from fastapi.responses import JSONResponse
+    from sqlalchemy import text
+
+    def database_answers() -> bool:
+        try:
+            with context.store.read() as tx:
+                tx.connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        body: dict[str, Any] = {"database": await asyncio.to_thread(database_answers)}
+        gateway = getattr(app.state, "gateway", None)
+        if gateway is not None:
+            from clearance.gateway._app import health_body
+
+            body["gateway"] = json.loads(health_body(gateway)[1])
+        body["status"] = "serving" if body["database"] else "degraded"
+        return JSONResponse(body, status_code=200 if body["database"] else 503)
+
+
+def app_for(
+    data_dir: DataDir,
+    *,
+    clock_interval: float | None = 1.0,
+    gateway: GatewaySettings | None = None,
+    leader: bool = True,
+) -> FastAPI:
+    """The app for an initialized data folder (its gateway settings unless others are given)."""
     return build_app(
         data_dir.open_store(),
         clock_interval=clock_interval,
-        gateway=gateway_settings(data_dir),
+        gateway=gateway or gateway_settings(data_dir),
         witnesses=data_dir.witnesses,
+        leader=leader,
     )

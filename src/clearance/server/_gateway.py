@@ -23,23 +23,26 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from pydantic import BaseModel, Field
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, select
 
 from clearance.api import Context
 from clearance.api._auth import Caller, Ctx
-from clearance.errors import Unauthorized
+from clearance.errors import InvalidInput, Unauthorized
 from clearance.gateway import (
     CHANNEL,
     DEFAULT_MAX_BODY,
     UPSTREAMS_FILE,
     Gateway,
     LocalLimiter,
+    Meter,
     RedisLimiter,
+    SharedLimiter,
+    Spool,
     Upstream,
     Upstreams,
     UsageRow,
     metrics_registry,
+    redis_client,
 )
 from clearance.ledger import SigningKey, sign_envelope
 from clearance.policy import (
@@ -50,6 +53,7 @@ from clearance.policy import (
 )
 from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization, Principal
 from clearance.server._datadir import DataDir
+from clearance.server._usage import UsageReport, record_range, record_usage
 from clearance.store import Store
 from clearance.store import _tables as t
 
@@ -84,6 +88,14 @@ class GatewaySettings:
     redis_url: str | None = None
     clock: Callable[[], float] | None = None
     """The gateway's clock (epoch seconds); the register's clock by default."""
+    spool_dir: Path | None = None
+    """The usage journal's folder (each call counted once, a killed process included)."""
+    shared_limits: SharedLimiter | None = None
+    """Rate-limit counters shared by this server's workers (made before they fork)."""
+    replica: str | None = None
+    """This server's name among the replicas counted in Redis (its workers share it)."""
+    watch_database: bool = False
+    """Also look for changes in the database itself: other workers' acts raise no hook here."""
 
 
 def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl: float) -> Snapshot:
@@ -170,16 +182,40 @@ class SnapshotPublisher:
                 log.exception("a snapshot listener failed")
         return True
 
-    async def run(self, *, poll: float = 0.05, periodic: float | None = None) -> None:
-        """Recompile on every change (and once more shortly after, for late commits)."""
+    def _newest_event(self) -> int:
+        with self.context.store.read() as tx:
+            return int(tx.connection.scalar(select(func.max(t.events.c.seq))) or 0)
+
+    async def run(
+        self,
+        *,
+        poll: float = 0.05,
+        periodic: float | None = None,
+        watch_database: float | None = None,
+    ) -> None:
+        """Recompile on every change (and once more shortly after, for late commits).
+
+        With `watch_database` (seconds), changes are also found by the newest event's number
+        in the database: acts applied by another process raise no hook in this one.
+        """
         if periodic is None:
             periodic = min(5.0, self.ttl / 4)
         seen = self._changes
         recheck_at = 0.0
         last = time.monotonic()
+        newest = -1
+        looked = 0.0
         while True:
             await asyncio.sleep(poll)
             now = time.monotonic()
+            if watch_database is not None and now - looked >= watch_database:
+                looked = now
+                with contextlib.suppress(Exception):
+                    found = await asyncio.to_thread(self._newest_event)
+                    if found != newest:
+                        if newest >= 0:
+                            self._changes += 1
+                        newest = found
             changed = self._changes != seen
             due = changed or (recheck_at and now >= recheck_at) or now - last >= periodic
             if not due:
@@ -191,69 +227,6 @@ class SnapshotPublisher:
                 await asyncio.to_thread(self.refresh)
             except Exception:
                 log.exception("the snapshot could not be compiled; the last one stays")
-
-
-class UsageRowIn(BaseModel):
-    """One usage row reported by a gateway replica."""
-
-    model: str = Field(max_length=128)
-    organization: str = Field(max_length=64)
-    grant: str = Field(max_length=64)
-    calls: int = Field(ge=0)
-    failures: int = Field(ge=0)
-    prompt_tokens: int = Field(ge=0)
-    completion_tokens: int = Field(ge=0)
-    refusals: dict[str, int] = {}
-
-
-class UsageReport(BaseModel):
-    """Usage totals a replica accumulated since its last report."""
-
-    rows: list[UsageRowIn] = Field(max_length=10_000)
-
-
-def record_usage(store: Store, rows: list[UsageRow], now: dt.datetime) -> None:
-    """Add usage totals to the register's table."""
-    if not rows:
-        return
-    with store.transaction() as tx:
-        for row in rows:
-            key = (
-                (t.usage.c.model == row.model)
-                & (t.usage.c.organization_id == row.organization)
-                & (t.usage.c.grant_id == row.grant)
-            )
-            found = tx.connection.execute(select(t.usage).where(key)).first()
-            if found is None:
-                tx.connection.execute(
-                    insert(t.usage).values(
-                        model=row.model,
-                        organization_id=row.organization,
-                        grant_id=row.grant,
-                        calls=row.calls,
-                        failures=row.failures,
-                        prompt_tokens=row.prompt_tokens,
-                        completion_tokens=row.completion_tokens,
-                        refusals=dict(row.refusals),
-                        updated_at=now,
-                    )
-                )
-                continue
-            refusals = dict(found.refusals or {})
-            for code, count in row.refusals.items():
-                refusals[code] = refusals.get(code, 0) + count
-            tx.connection.execute(
-                update(t.usage)
-                .where(key)
-                .values(
-                    calls=found.calls + row.calls,
-                    failures=found.failures + row.failures,
-                    prompt_tokens=found.prompt_tokens + row.prompt_tokens,
-                    completion_tokens=found.completion_tokens + row.completion_tokens,
-                    refusals=refusals,
-                    updated_at=now,
-                )
-            )
 
 
 def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
@@ -285,25 +258,25 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
             headers={"ETag": etag, "Cache-Control": "no-store"},
         )
 
-    @router.post("/usage", status_code=204, tags=["gateway"])
-    def report_usage(body: UsageReport, request: Request, ctx: Ctx) -> Response:
-        """Usage totals from a gateway replica (gateway token)."""
+    @router.post("/usage", tags=["gateway"])
+    def report_usage(body: UsageReport, request: Request, ctx: Ctx) -> dict[str, int | None]:
+        """Usage totals from a gateway replica (gateway token).
+
+        With `source`, `from` and `to` (a range of the replica's usage journal) the rows are
+        added only if `from` is where that source's last applied range ended; `position` is where
+        the source stands afterwards, so a repeated report counts once. Without them the rows
+        are added as sent (`position` null).
+        """
         require_gateway(request)
-        rows = [
-            UsageRow(
-                r.model,
-                r.organization,
-                r.grant,
-                r.calls,
-                r.failures,
-                r.prompt_tokens,
-                r.completion_tokens,
-                dict(r.refusals),
-            )
-            for r in body.rows
-        ]
-        record_usage(ctx.store, rows, ctx.clock())
-        return Response(status_code=204)
+        if body.source is None:
+            record_usage(ctx.store, body.usage_rows(), ctx.clock())
+            return {"position": None}
+        if body.end < body.start:
+            raise InvalidInput("'to' must not be before 'from'")
+        position = record_range(
+            ctx.store, body.source, body.start, body.end, body.usage_rows(), ctx.clock()
+        )
+        return {"position": position}
 
     @router.get("/usage", tags=["gateway"])
     def usage(caller: Caller, ctx: Ctx) -> dict[str, Any]:
@@ -340,16 +313,20 @@ def install_gateway(
     from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
     register_clock = context.clock
-    limiter: Any = LocalLimiter()
+    limiter: Any = settings.shared_limits or LocalLimiter()
     if settings.redis_url:
-        import redis.asyncio as aioredis
-
-        limiter = RedisLimiter(aioredis.from_url(settings.redis_url))
+        limiter = RedisLimiter(
+            redis_client(settings.redis_url),
+            fallback=settings.shared_limits,
+            replica=settings.replica,
+        )
+    spool = Spool(settings.spool_dir) if settings.spool_dir is not None else None
     key = settings.signing_key()
     gateway = Gateway(
         upstreams=settings.upstreams,
         trusted=[key.verifier],
         limiter=limiter,
+        meter=Meter(spool),
         clock=settings.clock or (lambda: register_clock().timestamp()),
         max_body=settings.max_body,
     )
@@ -382,8 +359,11 @@ def install_gateway(
             runner, url = await fake_upstream.start()
             gateway.set_upstreams(settings.upstreams.with_default(Upstream(url)))
         await asyncio.to_thread(publisher.refresh)
-        tasks = [asyncio.create_task(publisher.run())]
+        watch = 0.2 if settings.watch_database else None
+        tasks = [asyncio.create_task(publisher.run(watch_database=watch))]
         tasks.append(asyncio.create_task(_flush_usage(gateway, context)))
+        if isinstance(limiter, RedisLimiter):
+            tasks.append(asyncio.create_task(limiter.run()))
         if settings.redis_url:
             tasks.append(asyncio.create_task(_announce(publisher, settings.redis_url)))
         try:
@@ -395,9 +375,9 @@ def install_gateway(
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             with contextlib.suppress(Exception):
-                await asyncio.to_thread(
-                    record_usage, context.store, gateway.meter.drain(), context.clock()
-                )
+                await _report_usage(gateway, context)
+            if spool is not None:
+                spool.close()
             await gateway.close()
             if runner is not None:
                 await runner.cleanup()
@@ -428,21 +408,36 @@ def gateway_first(app: FastAPI) -> Any:
     return app if gateway is None else GatewayFirst(app, gateway)
 
 
+async def _report_usage(gateway: Gateway, context: Context) -> None:
+    spool = gateway.meter.spool
+    if isinstance(spool, Spool):
+
+        async def send(source: str, start: int, end: int, rows: list[UsageRow]) -> int:
+            return await asyncio.to_thread(
+                record_range, context.store, source, start, end, rows, context.clock()
+            )
+
+        await spool.report(send)
+        return
+    rows = gateway.meter.drain()
+    try:
+        await asyncio.to_thread(record_usage, context.store, rows, context.clock())
+    except Exception:
+        gateway.meter.restore(rows)
+        raise
+
+
 async def _flush_usage(gateway: Gateway, context: Context, interval: float = 2.0) -> None:
     while True:
         await asyncio.sleep(interval)
-        rows = gateway.meter.drain()
         try:
-            await asyncio.to_thread(record_usage, context.store, rows, context.clock())
+            await _report_usage(gateway, context)
         except Exception:
-            gateway.meter.restore(rows)
             log.exception("usage totals could not be written; they will be retried")
 
 
 async def _announce(publisher: SnapshotPublisher, redis_url: str) -> None:
-    import redis.asyncio as aioredis
-
-    client = aioredis.from_url(redis_url)
+    client = redis_client(redis_url)
     announced = -1.0
     try:
         while True:
@@ -462,7 +457,8 @@ async def _announce(publisher: SnapshotPublisher, redis_url: str) -> None:
 def gateway_settings(data_dir: DataDir, *, redis_url: str | None = None) -> GatewaySettings:
     """The gateway's settings from a data folder: upstreams.json, the token, clearance.json.
 
-    clearance.json may carry `"gateway": {"snapshot_ttl": 300, "max_body": 4194304}`.
+    clearance.json may carry `"gateway": {"snapshot_ttl": 300, "max_body": 4194304}`. The usage
+    journal is kept in the folder's `spool/`.
     """
     import json
 
@@ -474,4 +470,5 @@ def gateway_settings(data_dir: DataDir, *, redis_url: str | None = None) -> Gate
         ttl=float(settings.get("snapshot_ttl", DEFAULT_TTL)),
         max_body=int(settings.get("max_body", DEFAULT_MAX_BODY)),
         redis_url=redis_url or settings.get("redis_url"),
+        spool_dir=data_dir.path / "spool",
     )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import ColumnElement, select
+from sqlalchemy.exc import IntegrityError
 
 from clearance.errors import Conflict
 from clearance.framework import Framework
@@ -95,17 +96,28 @@ def run_due(store: Store, framework_of: FrameworkOf, now: dt.datetime) -> list[D
         pending = due_transitions(tx, framework_of, now)
     applied: list[Due] = []
     for due in pending:
-        with store.transaction() as tx:
-            try:
-                change = _transition(tx, framework_of, due, now)
-            except Conflict:
-                # Changed since it was found (decided, renewed, ...): nothing is due any more.
-                continue
-            # The due time is part of the key: a reopened application may fall due again later.
-            if tx.mark_applied(due.kind, f"{due.subject}@{due.at.isoformat()}", now):
+        try:
+            with store.transaction() as tx:
+                # Claimed first: a second scheduler (another worker or server) waits on this
+                # row's key until the first commits, then finds it taken. The due time is part
+                # of the key: a reopened application may fall due again later.
+                if not tx.mark_applied(due.kind, f"{due.subject}@{due.at.isoformat()}", now):
+                    continue
+                try:
+                    change = _transition(tx, framework_of, due, now)
+                except Conflict:
+                    # Changed since it was found (decided, renewed, ...): nothing is due any
+                    # more, and the claim is rolled back with the transaction.
+                    raise _NotDue from None
                 tx.apply(change)
-                applied.append(due)
+            applied.append(due)
+        except (_NotDue, IntegrityError):
+            continue
     return applied
+
+
+class _NotDue(Exception):
+    """A transition found due that no longer is."""
 
 
 def _transition(tx: Transaction, framework_of: FrameworkOf, due: Due, now: dt.datetime) -> Change:

@@ -317,3 +317,11 @@ webhook_deliveries = Table(
 )
 """Every delivery attempt: the answer's status, or why there was none."""
 Index("ix_webhook_deliveries_message_id", webhook_deliveries.c.message_id)
+usage_sources = Table(
+    "usage_sources",
+    metadata,
+    Column("source", String(80), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""How far each gateway's usage journal segment has been applied: each range counts once."""
