@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from statistics import NormalDist
 from typing import Literal
 
 from clearance.framework._evidence import (
@@ -15,6 +14,7 @@ from clearance.framework._evidence import (
     SafeguardDeclaration,
     Score,
 )
+from clearance.framework._intervals import clopper_pearson, normal_interval
 from clearance.framework._load import framework_digest
 from clearance.framework._schema import (
     Domain,
@@ -29,6 +29,8 @@ from clearance.framework._schema import (
 )
 
 Outcome = Literal["reached", "cannot_rule_out", "ruled_out"]
+IntervalKind = Literal["clopper_pearson", "normal", "none"]
+"""How a test's interval was made: exact binomial from sample counts, value ± z·SE, or none."""
 
 RULES: dict[str, str] = {
     "stat.reached": "the lower confidence bound is at or above the threshold",
@@ -36,7 +38,14 @@ RULES: dict[str, str] = {
         "the upper confidence bound is below the threshold and the elicitation minimums are met"
     ),
     "stat.cannot_rule_out": "the confidence interval straddles the threshold",
-    "stat.no_stderr": "the score carries no standard error, so the level cannot be ruled out",
+    "stat.no_stderr": (
+        "the score carries no sample counts and no non-zero standard error, so the level cannot "
+        "be ruled out"
+    ),
+    "evidence.too_few_samples": (
+        "the run has too few samples for any result to rule the level out at the framework's "
+        "confidence"
+    ),
     "elicitation.minimum_not_met": (
         "the score is below the threshold but the run had too few epochs or samples to rule it out"
     ),
@@ -46,6 +55,12 @@ RULES: dict[str, str] = {
     ),
 }
 """Every rule the assessor applies to a metric, by id; outcomes cite these ids."""
+
+_INTERVAL_WORDS: dict[str, str] = {
+    "clopper_pearson": "exact interval",
+    "normal": "interval",
+    "none": "no interval, bounds",
+}
 
 # reached and cannot-rule-out both count as reached; among them, a clear result is the firmer one.
 _STRENGTH: dict[Outcome, int] = {"ruled_out": 0, "cannot_rule_out": 1, "reached": 2}
@@ -63,6 +78,8 @@ class LevelTest:
     value: float | None
     lower: float | None
     upper: float | None
+    interval: IntervalKind | None = None
+    """How the interval was made; None when there was no evidence."""
 
 
 @dataclass(frozen=True)
@@ -149,14 +166,14 @@ def assess(
     items = _dedupe(evidence)
     runs = tuple(item for item in items if isinstance(item, EvalRun))
     reports = tuple(item for item in items if isinstance(item, FindingsReport))
-    z = NormalDist().inv_cdf(1 - (1 - framework.statistics.confidence) / 2)
+    confidence = framework.statistics.confidence
     in_place = _safeguards_in_place(framework, safeguards)
 
     refused: list[RefusedEvidence] = []
     used: set[str] = set()
     tests_by_metric: dict[str, tuple[LevelTest, ...]] = {}
     for metric in framework.metrics:
-        tests, metric_refused, metric_used = _test_metric(metric, runs, z)
+        tests, metric_refused, metric_used = _test_metric(metric, runs, confidence)
         tests_by_metric[metric.id] = tests
         refused.extend(metric_refused)
         used.update(metric_used)
@@ -221,12 +238,12 @@ def _comparable(metric: Metric, run: EvalRun) -> bool:
 
 
 def _test_metric(
-    metric: Metric, runs: Sequence[EvalRun], z: float
+    metric: Metric, runs: Sequence[EvalRun], confidence: float
 ) -> tuple[tuple[LevelTest, ...], list[RefusedEvidence], set[str]]:
     """Each threshold of a metric against every comparable run; the most capable result wins."""
     refused: list[RefusedEvidence] = []
     used: set[str] = set()
-    candidates: list[tuple[EvalRun, Score]] = []
+    candidates: list[tuple[EvalRun, Score, _Interval]] = []
     for run in runs:
         if run.source != metric.source.kind or run.task != metric.source.task:
             continue
@@ -254,7 +271,7 @@ def _test_metric(
                 )
             )
             continue
-        candidates.append((run, score))
+        candidates.append((run, score, _interval(metric, score, confidence)))
 
     tests: list[LevelTest] = []
     for level_id, threshold in metric.thresholds.items():
@@ -265,7 +282,8 @@ def _test_metric(
             )
             continue
         results = [
-            _test_threshold(metric, level_id, threshold, run, score, z) for run, score in candidates
+            _test_threshold(metric, level_id, threshold, run, score, interval)
+            for run, score, interval in candidates
         ]
         tests.append(
             max(
@@ -276,26 +294,62 @@ def _test_metric(
     return tuple(tests), refused, used
 
 
+@dataclass(frozen=True)
+class _Interval:
+    """A score's interval, how it was made, and the best a run of its size could ever show."""
+
+    lower: float
+    upper: float
+    kind: IntervalKind
+    best_upper: float | None
+    """The upper bound had every sample scored 0 (exact intervals only)."""
+
+
+def _interval(metric: Metric, score: Score, confidence: float) -> _Interval:
+    """Exact from the sample counts where known; else value ± z·SE; else no interval at all.
+
+    A standard error of zero is treated as none: it comes from one sample, or from samples that
+    all scored alike, and a zero-width interval would claim certainty that is not there.
+    """
+    low_end, high_end = metric.range
+    best_upper: float | None = None
+    kind: IntervalKind
+    if score.samples is not None and score.successes is not None:
+        lower, upper = clopper_pearson(score.successes, score.samples, confidence)
+        best_upper = min(high_end, clopper_pearson(0, score.samples, confidence)[1])
+        kind = "clopper_pearson"
+    elif score.stderr:
+        lower, upper = normal_interval(score.value, score.stderr, confidence)
+        kind = "normal"
+    else:
+        lower, upper, kind = score.value, high_end, "none"
+    lower = round(max(low_end, lower), 12)
+    upper = round(min(high_end, upper), 12)
+    return _Interval(lower, upper, kind, None if best_upper is None else round(best_upper, 12))
+
+
 def _test_threshold(
-    metric: Metric, level_id: str, threshold: float, run: EvalRun, score: Score, z: float
+    metric: Metric,
+    level_id: str,
+    threshold: float,
+    run: EvalRun,
+    score: Score,
+    interval: _Interval,
 ) -> LevelTest:
     """The statistical rule: reached, ruled out (with enough elicitation), or cannot rule out."""
-    low_end, high_end = metric.range
-    value = score.value
-    if score.stderr is None:
-        lower, upper = value, high_end
-    else:
-        lower = max(low_end, value - z * score.stderr)
-        upper = min(high_end, value + z * score.stderr)
-    lower, upper = round(lower, 12), round(upper, 12)
+    lower, upper = interval.lower, interval.upper
 
     def test(outcome: Outcome, rule: str) -> LevelTest:
-        return LevelTest(level_id, threshold, outcome, rule, run.digest, value, lower, upper)
+        return LevelTest(
+            level_id, threshold, outcome, rule, run.digest, score.value, lower, upper, interval.kind
+        )
 
     if lower >= threshold:
         return test("reached", "stat.reached")
-    if score.stderr is None:
+    if interval.kind == "none":
         return test("cannot_rule_out", "stat.no_stderr")
+    if interval.best_upper is not None and interval.best_upper >= threshold:
+        return test("cannot_rule_out", "evidence.too_few_samples")
     if upper >= threshold:
         return test("cannot_rule_out", "stat.cannot_rule_out")
     minimums = metric.elicitation
@@ -440,7 +494,8 @@ def _with_explanation(
         for metric_id, test in result.set_by:
             source = names.get(test.evidence or "", "no evidence")
             figures = (
-                f" score {test.value:.3f}, interval [{test.lower:.3f}, {test.upper:.3f}],"
+                f" score {test.value:.3f}, {_INTERVAL_WORDS[test.interval or 'none']} "
+                f"[{test.lower:.3f}, {test.upper:.3f}],"
                 if test.value is not None and test.lower is not None and test.upper is not None
                 else ""
             )
