@@ -40,13 +40,26 @@ from clearance.register._clock import (
 )
 from clearance.register._directives import expire_directive, issue_directive, renew_directive
 from clearance.register._events import SCHEDULER, Change, Event, EventKind
-from clearance.register._parties import create_organization, create_principal, register_model
+from clearance.register._evidence import (
+    grant_evidence_access,
+    may_read_evidence,
+    read_evidence,
+    recognise_holder,
+)
+from clearance.register._parties import (
+    NAME_SALT_BYTES,
+    create_organization,
+    create_principal,
+    name_commitment,
+    register_model,
+)
 from clearance.register._records import (
     AccessRequest,
     Appeal,
     Application,
     Decision,
     Directive,
+    EvidenceGrant,
     EvidenceRef,
     Grant,
     InformationRequest,
@@ -60,10 +73,12 @@ from clearance.register._records import (
     RiskReport,
     Role,
     Scope,
+    SelfAssessmentDifference,
 )
 from clearance.register._status import ModelStatus, model_status
 
 __all__ = [
+    "NAME_SALT_BYTES",
     "SCHEDULER",
     "AccessRequest",
     "Appeal",
@@ -74,6 +89,7 @@ __all__ = [
     "Due",
     "Event",
     "EventKind",
+    "EvidenceGrant",
     "EvidenceRef",
     "Grant",
     "InformationRequest",
@@ -89,6 +105,7 @@ __all__ = [
     "Role",
     "Ruling",
     "Scope",
+    "SelfAssessmentDifference",
     "answer_information",
     "application_due",
     "appoint_panel",
@@ -108,11 +125,16 @@ __all__ = [
     "file_application",
     "file_report",
     "grant_due",
+    "grant_evidence_access",
     "issue_directive",
     "lapse_decision",
     "lapse_due",
+    "may_read_evidence",
     "model_status",
+    "name_commitment",
     "prescribed_tier",
+    "read_evidence",
+    "recognise_holder",
     "register_model",
     "renew_directive",
     "request_access",

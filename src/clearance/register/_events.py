@@ -38,6 +38,8 @@ EventKind = Literal[
     "grant.expired",
     "grant.revoked",
     "report.filed",
+    "evidence.access_granted",
+    "evidence.read",
 ]
 
 SCHEDULER = "scheduler"
