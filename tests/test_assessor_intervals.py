@@ -192,7 +192,9 @@ def test_a_zero_stderr_without_counts_never_rules_out() -> None:
     fw = framework(thresholds={"c1": 0.7, "c2": 0.9})
     assert verdict(fw, run(0.667, 0.0)) == ("cannot_rule_out", "stat.no_stderr")
     lower, upper, kind = interval_of(fw, run(0.667, 0.0))
-    assert (lower, upper, kind) == (0.667, 1.0, "none")
+    assert (lower, upper, kind) == (0.0, 1.0, "none")
+    # a perfect score with a zero stderr is no certainty either
+    assert interval_of(fw, run(1.0, 0.0)) == (0.0, 1.0, "none")
     assert verdict(fw, run(0.667, None)) == ("cannot_rule_out", "stat.no_stderr")
 
 
@@ -253,10 +255,10 @@ def test_an_upper_bound_exactly_on_the_threshold_does_not_rule_it_out() -> None:
     assert verdict(above, solved(1, 40)) == ("ruled_out", "stat.ruled_out")
 
 
-def test_a_point_score_on_the_threshold_reaches_it() -> None:
+def test_a_score_without_an_interval_never_reaches_or_rules_out() -> None:
     fw = framework(thresholds={"c1": 0.5, "c2": 0.8})
-    assert verdict(fw, run(0.5, None)) == ("reached", "stat.reached")
-    assert verdict(fw, run(0.4999, None)) == ("cannot_rule_out", "stat.no_stderr")
+    for value in (0.0, 0.5, 1.0):
+        assert verdict(fw, run(value, None), "c2") == ("cannot_rule_out", "stat.no_stderr")
 
 
 @pytest.mark.parametrize(

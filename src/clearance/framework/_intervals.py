@@ -34,8 +34,19 @@ def clopper_pearson(successes: float, trials: int, confidence: float) -> tuple[f
         raise ValueError("confidence must lie strictly between 0 and 1")
     alpha = 1 - confidence
     failures = trials - successes
-    lower = 0.0 if successes == 0 else beta_quantile(alpha / 2, successes, failures + 1)
-    upper = 1.0 if failures == 0 else beta_quantile(1 - alpha / 2, successes + 1, failures)
+    # none or all succeeded: the beta quantile has a closed form
+    if successes == 0:
+        lower = 0.0
+    elif failures == 0:
+        lower = (alpha / 2) ** (1 / trials)
+    else:
+        lower = beta_quantile(alpha / 2, successes, failures + 1)
+    if failures == 0:
+        upper = 1.0
+    elif successes == 0:
+        upper = 1 - (alpha / 2) ** (1 / trials)
+    else:
+        upper = beta_quantile(1 - alpha / 2, successes + 1, failures)
     return lower, upper
 
 

@@ -158,10 +158,11 @@ class _Interval:
 
 
 def _interval(metric: Metric, score: Score, confidence: float) -> _Interval:
-    """Exact from the sample counts where known; else value ± z·SE; else no interval at all.
+    """Exact from the sample counts where known; else value ± z·SE; else the whole range.
 
     A standard error of zero is treated as none: it comes from one sample, or from samples that
-    all scored alike, and a zero-width interval would claim certainty that is not there.
+    all scored alike, and a zero-width interval would claim certainty that is not there. With
+    neither counts nor a standard error the score could lie anywhere in the metric's range.
     """
     low_end, high_end = metric.range
     best_upper: float | None = None
@@ -174,7 +175,7 @@ def _interval(metric: Metric, score: Score, confidence: float) -> _Interval:
         lower, upper = normal_interval(score.value, score.stderr, confidence)
         kind = "normal"
     else:
-        lower, upper, kind = score.value, high_end, "none"
+        lower, upper, kind = low_end, high_end, "none"
     lower = round(max(low_end, lower), 12)
     upper = round(min(high_end, upper), 12)
     return _Interval(lower, upper, kind, None if best_upper is None else round(best_upper, 12))
