@@ -57,13 +57,14 @@ def test_confidential_bytes_go_only_to_those_entitled(
     reg.add_principal("quiet", "Quiet Partner", "partner")
     sha = str(upload(reg, "dev", transcript, "ctf.json", "&confidential=true")["sha256"])
     missing = reg.call(None, "GET", f"/evidence/{'0' * 64}")
-    for who in (None, "rival", "partner", "reporter", "quiet"):
+    # "conflicted" is a reviewer who declared a conflict of interest with the developer
+    for who in (None, "rival", "partner", "reporter", "quiet", "conflicted"):
         answer = reg.call(who, "GET", f"/evidence/{sha}")
         assert answer.status_code == 404, who
         # told exactly what a digest never uploaded is told
         assert answer.json()["error"]["code"] == missing.json()["error"]["code"] == "not_found"
         assert MARKER not in answer.text
-    for who in ("dev", "reviewer", "admin", "conflicted"):
+    for who in ("dev", "reviewer", "admin"):
         answer = reg.call(who, "GET", f"/evidence/{sha}")
         assert answer.status_code == 200, who
         assert answer.content == transcript
@@ -71,7 +72,7 @@ def test_confidential_bytes_go_only_to_those_entitled(
     reg.ids["admin"] = reg.ok("admin", "GET", "/principals/me")["id"]
     reads = events(reg, "evidence.read")
     assert [(e["actor"], e["subject"]) for e in reads] == [
-        (reg.ids[who], sha) for who in ("dev", "reviewer", "admin", "conflicted")
+        (reg.ids[who], sha) for who in ("dev", "reviewer", "admin")
     ]
     assert all(MARKER not in str(e) for e in reads)
 
@@ -135,23 +136,27 @@ def test_another_organization_cannot_file_confidential_evidence_it_cannot_read(
 
 
 def test_uploading_the_same_bytes_shows_possession_and_confidential_is_sticky(
-    register: Register, transcript: bytes
+    register: Register,
 ) -> None:
     reg = register
     public = (example_path("evidence") / "cyber_range.eval").read_bytes()
     first = upload(reg, "dev", public, "range.eval")
-    assert first["confidential"] is False
-    again = upload(reg, "dev", public, "range.eval", "&confidential=true")
+    sha = str(first["sha256"])
+    assert first["confidential"] is False and read(reg, None, sha) == 200
+    # another organization holding the very bytes asks for them to be withheld from now on
+    again = upload(reg, "rival", public, "range.eval", "&confidential=true")
     assert again["confidential"] is True
-    assert read(reg, None, str(first["sha256"])) == 404
+    assert read(reg, None, sha) == 404 and read(reg, "partner", sha) == 404
+    assert read(reg, "dev", sha) == 200  # the organization that filed them first
+    assert read(reg, "rival", sha) == 200  # and the one that showed it holds them
+    (held,) = events(reg, "evidence.access_granted")
+    assert (held["actor"], held["data"]) == (
+        reg.ids["rival"],
+        {"sha256": sha, "principal": reg.ids["rival"]},
+    )
     # asking for public bytes does not lift it
     assert upload(reg, "dev", public, "range.eval", "&confidential=false")["confidential"] is True
-    # another organization holding the very bytes may read them back, and is recorded
-    assert read(reg, "rival", str(first["sha256"])) == 404
-    upload(reg, "rival", public, "range.eval")
-    assert read(reg, "rival", str(first["sha256"])) == 200
-    (held,) = events(reg, "evidence.access_granted")
-    assert held["actor"] == reg.ids["rival"]
+    assert read(reg, None, sha) == 404
 
 
 def test_the_framework_makes_a_domains_evidence_confidential_by_default(

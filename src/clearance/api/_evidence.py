@@ -11,6 +11,7 @@ that filed it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +100,12 @@ async def upload_evidence(
     with ctx.store.transaction() as tx:
         wanted = confidential
         if wanted is None:
-            _, framework = ctx.framework(tx)
-            wanted = confidential_by_default(framework, parsed)
+            try:
+                _, framework = ctx.framework(tx)
+            except NotFound:  # no framework published yet: nothing says otherwise
+                wanted = False
+            else:
+                wanted = confidential_by_default(framework, parsed)
         stored = find_evidence(tx, parsed.digest)
         if stored is None:
             add_evidence(
@@ -119,7 +124,7 @@ async def upload_evidence(
             if wanted and not stored.confidential:
                 make_confidential(tx, parsed.digest)
             withheld = wanted or stored.confidential
-            if stored.confidential and not may_read(tx, caller, stored):
+            if withheld and not may_read(tx, caller, replace(stored, confidential=True)):
                 tx.apply(
                     recognise_holder(
                         new_id=new_id("egr"), sha256=parsed.digest, uploader=caller, now=now

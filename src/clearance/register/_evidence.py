@@ -1,9 +1,10 @@
 """Confidential evidence: who may read its bytes, grants of access, and the reads themselves.
 
 The register keeps every evidence file's bytes; a confidential one's bytes are readable only by
-the authority's reviewers and administrators, the organization that uploaded them, and the
-principals a reviewer grants access to. Everyone else is told no such file exists. Each read of
-confidential bytes is an event (who read which digest, never any content).
+the authority's reviewers and administrators (unless they declared a conflict of interest with
+the organization that uploaded them), that organization, and the principals a reviewer grants
+access to. Everyone else is told no such file exists. Each read of confidential bytes is an
+event (who read which digest, never any content).
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ def may_read_evidence(
         return True
     if principal is None:
         return False
-    if READER_ROLES & set(principal.roles):
+    owned_by = set(owners)
+    if principal.organization_id in owned_by:
         return True
-    if principal.organization_id in set(owners):
+    if READER_ROLES & set(principal.roles) and not owned_by & set(principal.conflicts):
         return True
     return any(grant.principal_id == principal.id for grant in grants)
 
