@@ -10,6 +10,7 @@ import math
 from statistics import NormalDist
 
 _EPS = 1e-15
+_STEP = 1e-14
 _TINY = 1e-300
 _MAX_TERMS = 10_000
 
@@ -86,10 +87,13 @@ def beta_quantile(p: float, a: float, b: float) -> float:
             high = x
         density = math.exp(log_norm + (a - 1) * math.log(x) + (b - 1) * math.log1p(-x))
         step = error / density if density > 0 else math.inf
+        # assessments round bounds to 12 decimals; a step of 1e-14 of the value is converged
+        if abs(step) <= _STEP * max(x, _TINY):
+            return min(max(x - step, low), high)
         candidate = x - step
         if not low < candidate < high:
             candidate = (low + high) / 2
-        if abs(candidate - x) <= _EPS * max(x, _TINY) or high - low <= _EPS:
+        if high - low <= _EPS:
             return candidate
         x = candidate
     return x
