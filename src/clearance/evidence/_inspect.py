@@ -244,16 +244,21 @@ def _floats(values: Iterable[Any], entry: EvalScore) -> list[float] | None:
     to_float = value_to_float()
     floats: list[float] = []
     for value in values:
-        # a dict-valued scorer logs one entry per key, named for the key
-        if isinstance(value, dict):
-            if entry.name not in value:
+        kind = type(value)
+        # plain numbers (nearly every reduction) need none of Inspect's conversions
+        if kind is float or kind is int:
+            number = float(value)
+        else:
+            # a dict-valued scorer logs one entry per key, named for the key
+            if isinstance(value, dict):
+                if entry.name not in value:
+                    return None
+                value = value[entry.name]
+            if isinstance(value, list | dict):
                 return None
-            value = value[entry.name]
-        if isinstance(value, list | dict):
-            return None
-        number = to_float(value)
+            number = to_float(value)
         # Inspect leaves NaN (unscored) values out of its metrics
-        if not math.isnan(number):
+        if number == number:
             floats.append(number)
     return floats
 
