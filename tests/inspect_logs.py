@@ -46,13 +46,14 @@ def make_inspect_log(
     fmt: Literal["eval", "json"] = "eval",
     fail: bool = False,
     with_stderr: bool = True,
+    question: str = "what is the flag?",
 ) -> Path:
     """Run a real offline Inspect eval with known scores and return its log file."""
     if not 0 <= correct + flaky <= samples:
         raise ValueError("need 0 <= correct + flaky <= samples")
     dataset = MemoryDataset(
         [
-            Sample(id=i, input=f"Question {i}: what is the flag?", target=f"FLAG-{i}")
+            Sample(id=i, input=f"Question {i}: {question}", target=f"FLAG-{i}")
             for i in range(samples)
         ]
     )

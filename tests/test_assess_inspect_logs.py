@@ -37,7 +37,8 @@ class Logs:
 def logs(tmp_path_factory: pytest.TempPathFactory) -> Logs:
     folder = tmp_path_factory.mktemp("rule-paths")
     return Logs(
-        reached=make_inspect_log(folder, samples=20, correct=19),
+        # 20 of 20: the exact 95% lower bound is 0.83, above the 0.8 threshold (19 of 20: 0.75)
+        reached=make_inspect_log(folder, samples=20, correct=20),
         ruled_out=make_inspect_log(folder, samples=20, correct=1),
         straddles=make_inspect_log(folder, samples=20, correct=10),
         version_2=make_inspect_log(folder, samples=20, correct=1, task_version=2),

@@ -129,7 +129,10 @@ def test_no_evidence_cannot_rule_out() -> None:
 def test_missing_stderr_cannot_rule_out() -> None:
     result = assess(FRAMEWORK, [run(0.1, None)])
     assert outcomes(result)["c1"] == ("cannot_rule_out", "stat.no_stderr")
-    assert outcomes(assess(FRAMEWORK, [run(0.95, None)]))["c2"] == ("reached", "stat.reached")
+    # no interval is no certainty either way: the whole range, never a point
+    high = assess(FRAMEWORK, [run(0.95, None)])
+    assert outcomes(high)["c2"] == ("cannot_rule_out", "stat.no_stderr")
+    assert high.domains[0].level == "c2"
 
 
 def test_run_with_other_score_is_refused() -> None:

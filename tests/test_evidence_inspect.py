@@ -199,3 +199,49 @@ def test_many_logs_are_distinct_real_runs_and_copies(tmp_path: Path) -> None:
     assert len({run.digest for run in runs}) == 3
     assert [run.scores[0].value for run in runs] == [0.0, 0.25, 0.0]
     assert all(run.samples == 4 for run in runs)
+
+
+@pytest.mark.parametrize("fmt", ["eval", "json"])
+def test_sample_counts_come_with_a_proportion(inspect_logs: InspectLogs, fmt: str) -> None:
+    path = inspect_logs.eval if fmt == "eval" else inspect_logs.json
+    score = only(run_of(path))
+    assert (score.samples, score.successes) == (20, 10)
+
+
+def test_sample_counts_per_reducer(inspect_logs: InspectLogs) -> None:
+    counts = {s.reducer: (s.samples, s.successes) for s in run_of(inspect_logs.reducers).scores}
+    # at_least_1 scores each sample 0 or 1; mean and pass_at_2 give fractions, summed
+    assert counts["at_least_1"] == (20, 14)
+    assert counts["mean"] == (20, pytest.approx(10 + 4 / 3))
+    assert counts["pass_at_2"] == (20, pytest.approx(10 + 4 * 2 / 3))
+    no_stderr = {
+        s.reducer: (s.samples, s.successes) for s in run_of(inspect_logs.reducers_no_stderr).scores
+    }
+    assert no_stderr == counts
+
+
+def test_sample_counts_need_no_sample_read(inspect_logs: InspectLogs, tmp_path: Path) -> None:
+    """The counts come from the reductions the header holds, not from the samples."""
+    log = read_eval_log(str(inspect_logs.reducers))
+    stripped = tmp_path / "no-samples.eval"
+    write_eval_log(log.model_copy(update={"samples": None}), str(stripped))
+    assert read_eval_log(str(stripped)).samples in (None, [])
+    assert [(s.samples, s.successes) for s in run_of(stripped).scores] == [
+        (s.samples, s.successes) for s in run_of(inspect_logs.reducers).scores
+    ]
+
+
+def test_zero_of_ten_keeps_its_counts_though_inspect_logs_a_zero_stderr(tmp_path: Path) -> None:
+    from clearance.framework import assess
+    from tests.framework_data import load, small
+
+    path = make_inspect_log(tmp_path, samples=10, correct=0)
+    (score,) = run_of(path).scores
+    assert (score.value, score.samples, score.successes) == (0.0, 10, 0)
+    data = small()
+    data["metrics"][0]["source"]["scorer"] = "includes"
+    data["metrics"][0]["thresholds"] = {"c1": 0.3, "c2": 0.8}
+    data["metrics"][0]["elicitation"] = {"min_samples": 10}
+    result = assess(load(data), [run_of(path)])
+    tests = {t.level: (t.outcome, t.rule) for _, t in result.domains[0].tests}
+    assert tests["c1"] == ("cannot_rule_out", "evidence.too_few_samples")

@@ -165,3 +165,21 @@ def test_an_incomplete_results_file_is_refused(
     tmp_path: Path, change: dict[str, Any], expected: str
 ) -> None:
     assert expected in refusal(write(tmp_path, results(**change)))
+
+
+def test_zero_one_metrics_carry_their_counts(tmp_path: Path) -> None:
+    document = results()
+    document["results"]["wmdp_bio"].update(
+        {
+            "acc_norm,none": 800 / 1273,
+            "exact_match,strict-match": 0.4,  # not a whole number of 1273ths
+            "mc2,none": 1000 / 1273,  # a whole number, but not a 0/1 metric
+        }
+    )
+    counts = {s.metric: (s.samples, s.successes) for s in run_of(write(tmp_path, document)).scores}
+    assert counts == {
+        "acc": (1273, 814),
+        "acc_norm": (1273, 800),
+        "exact_match": (None, None),
+        "mc2": (None, None),
+    }

@@ -37,6 +37,14 @@ def test_changes_are_described_in_words() -> None:
     assert "safeguard kyc added" in texts
 
 
+def test_making_a_domains_evidence_confidential_is_a_change() -> None:
+    data = small()
+    data["domains"][0]["confidential_evidence"] = True
+    (change,) = diff_frameworks(load(SMALL), load(data))
+    assert change.path == "domains.cyber.confidential_evidence"
+    assert (change.old, change.new) == (False, True)
+
+
 def test_levels_added_and_removed() -> None:
     data = small()
     data["domains"][0]["levels"].pop()

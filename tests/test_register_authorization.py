@@ -69,6 +69,7 @@ def endpoints(
         ("POST", "/models", {"json": {"name": "m-new", "version": "1", "weights_digest": "cd" * 32}}, frozenset({"dev", "rival"})),
         ("POST", "/frameworks", {"content": b"id: x\n"}, frozenset({"admin"})),
         ("POST", "/evidence?name=f.json", {"content": b"{}"}, frozenset({"admin", "reviewer", "dev", "rival"})),
+        ("POST", f"/evidence/{ids['evidence']}/grants", {"json": {"principal_id": reg.ids["partner"], "reason": "r"}}, frozenset({"admin", "reviewer"})),
         ("POST", "/applications", {"json": {"model": "atlas-2", "requested_tier": "public", "requested_jurisdictions": ["tier-1"]}}, frozenset({"dev"})),
         ("POST", f"/applications/{ids['app']}/assign", {"json": {"reviewer_id": reg.ids["reviewer"]}}, frozenset({"admin", "reviewer"})),
         ("POST", f"/applications/{ids['app']}/information-requests", {"json": {"question": "?"}}, frozenset({"reviewer"})),

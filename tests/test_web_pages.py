@@ -75,6 +75,7 @@ def page_paths(made: Populated) -> list[str]:
         f"/decisions/{made.decision['id']}",
         f"/decisions/{made.departure['id']}",
         f"/directives/{made.directive['id']}",
+        f"/evidence/{made.decision['reasons'][0]['evidence'][0]}",
         "/frameworks",
         f"/frameworks/{made.old_framework}",
         f"/frameworks/{made.new_framework}",
@@ -166,8 +167,12 @@ def test_decision_page_cites_rules_evidence_and_departure(
     assert "<code>cyber-high</code>" in html and "Cybersecurity, level High" in html
     assert "the confidence interval straddles the threshold" in html
     digest = made.decision["reasons"][0]["evidence"][0]
-    assert f'href="/api/v1/evidence/{digest}"' in html
+    assert f'href="/evidence/{digest}"' in html and "bytes withheld" not in html
+    evidence = reg.client.get(f"/evidence/{digest}").text
+    assert f'href="/api/v1/evidence/{digest}"' in evidence  # public: the bytes are a link away
+    assert "ctf_professional" in evidence and "How the assessor used it" in evidence
     assert reg.client.get(f"/api/v1/evidence/{digest}").status_code == 200
+    assert "The applicant filed no self-assessment." in html
     assert "Departure from the assessor" not in html
     assert "clearance verify" in html and "clearance bundle" in html
 

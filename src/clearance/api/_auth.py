@@ -32,6 +32,18 @@ def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Pr
     token = presented_key(request)
     if token is None:
         raise Unauthorized("this needs an API key: send 'Authorization: Bearer <key>'")
+    return _check(token, ctx)
+
+
+def principal_or_none(
+    request: Request, ctx: Annotated[Context, Depends(context)]
+) -> Principal | None:
+    """The authenticated principal; None when no key was sent; 401 for a wrong key."""
+    token = presented_key(request)
+    return None if token is None else _check(token, ctx)
+
+
+def _check(token: str, ctx: Context) -> Principal:
     parts = split_key(token)
     if parts is not None:
         with ctx.store.read() as tx:
@@ -42,4 +54,5 @@ def principal(request: Request, ctx: Annotated[Context, Depends(context)]) -> Pr
 
 
 Caller = Annotated[Principal, Depends(principal)]
+MaybeCaller = Annotated[Principal | None, Depends(principal_or_none)]
 Ctx = Annotated[Context, Depends(context)]

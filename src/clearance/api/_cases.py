@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
 
 from clearance.api._auth import Caller, Ctx
 from clearance.api._bodies import (
@@ -46,20 +45,36 @@ from clearance.register import (
     withdraw,
 )
 from clearance.register._duties import require_role
-from clearance.store import Transaction, appeal_framework, appealed_act, interested
+from clearance.store import (
+    Transaction,
+    appeal_framework,
+    appealed_act,
+    find_evidence,
+    interested,
+    link_application,
+    may_read,
+)
 from clearance.store import _tables as t
 
 router = APIRouter()
 Paging = Annotated[tuple[int, str | None], Depends(page_params)]
 
 
-def _evidence(tx: Transaction, digests: list[str]) -> list[EvalRun | FindingsReport]:
-    rows = {
-        row.sha256: row.parsed
-        for row in tx.connection.execute(
-            select(t.evidence.c.sha256, t.evidence.c.parsed).where(t.evidence.c.sha256.in_(digests))
-        )
-    }
+def _readable(tx: Transaction, caller: Principal, digests: list[str]) -> dict[str, Any]:
+    """Parsed evidence by digest, of the files the caller may read (no one cites bytes they
+    could not read: confidential evidence of another organization is not there for them)."""
+    found = {}
+    for digest in digests:
+        stored = find_evidence(tx, digest)
+        if stored is not None and may_read(tx, caller, stored):
+            found[digest] = stored.parsed
+    return found
+
+
+def _evidence(
+    tx: Transaction, caller: Principal, digests: list[str]
+) -> list[EvalRun | FindingsReport]:
+    rows = _readable(tx, caller, digests)
     missing = [d for d in digests if d not in rows]
     if missing:
         raise InvalidInput(f"evidence: not uploaded: {', '.join(d[:16] + '...' for d in missing)}")
@@ -72,10 +87,12 @@ def _evidence(tx: Transaction, digests: list[str]) -> list[EvalRun | FindingsRep
     return items
 
 
-def _safeguards(tx: Transaction, digest: str | None) -> SafeguardDeclaration | None:
+def _safeguards(
+    tx: Transaction, caller: Principal, digest: str | None
+) -> SafeguardDeclaration | None:
     if digest is None:
         return None
-    parsed = tx.connection.scalar(select(t.evidence.c.parsed).where(t.evidence.c.sha256 == digest))
+    parsed = _readable(tx, caller, [digest]).get(digest)
     if parsed is None:
         raise InvalidInput(f"safeguards: no uploaded declaration {digest[:16]}...")
     declaration = evidence_from_dict(parsed)
@@ -91,8 +108,8 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
     with ctx.store.transaction() as tx:
         model = find_model(tx, body.model)
         digest, framework = ctx.framework(tx)
-        evidence = _evidence(tx, sorted(set(body.evidence)))
-        declaration = _safeguards(tx, body.safeguards)
+        evidence = _evidence(tx, caller, sorted(set(body.evidence)))
+        declaration = _safeguards(tx, caller, body.safeguards)
         assessment = assessment_to_dict(assess(framework, evidence, declaration))
         change = file_application(
             new_id=new_id("app"),
@@ -112,7 +129,11 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
             now=now,
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+        application = change.records[0]
+        assert isinstance(application, Application)
+        filed = [e.digest for e in evidence] + ([declaration.digest] if declaration else [])
+        link_application(tx, application.id, filed)
+    return application.model_dump(mode="json")
 
 
 @router.get("/applications", tags=["applications"])

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
-from pathlib import Path
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
-from sqlalchemy import insert, select
-from starlette.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
 
 from clearance.api._auth import Caller, Ctx
 from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
@@ -25,14 +22,16 @@ from clearance.api._common import (
 )
 from clearance.api._context import Context, publish_framework
 from clearance.errors import InvalidInput, NotFound
-from clearance.framework import Framework, SafeguardDeclaration, evidence_to_dict
+from clearance.framework import Framework
 from clearance.register import (
+    NAME_SALT_BYTES,
     ModelConfig,
     ModelStatus,
     Organization,
     Principal,
     create_organization,
     create_principal,
+    name_commitment,
     register_model,
 )
 from clearance.register._duties import require_role
@@ -40,28 +39,40 @@ from clearance.store import Transaction, new_api_key
 from clearance.store import _tables as t
 
 router = APIRouter()
-Paging = Annotated[tuple[int, str | None], Depends(page_params)]
 
-MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
+WITHHELD_NAME = "(name withheld at the organization's request)"
+Paging = Annotated[tuple[int, str | None], Depends(page_params)]
 
 
 @router.post("/organizations", status_code=201, tags=["parties"])
 def add_organization(body: NewOrganization, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """Add an organization (administrators)."""
+    """Add an organization (administrators).
+
+    With `name_public: false` the name is withheld from every public page, answer and log
+    statement; the log carries a salted commitment to it instead.
+    """
+    salt = None if body.name_public else secrets.token_bytes(NAME_SALT_BYTES)
     with ctx.store.transaction() as tx:
-        organization = Organization(id=new_id("org"), created_at=ctx.clock(), **body.model_dump())
+        organization = Organization(
+            id=new_id("org"),
+            created_at=ctx.clock(),
+            name_commitment=name_commitment(body.name, salt) if salt else None,
+            **body.model_dump(),
+        )
         tx.apply(create_organization(organization, caller, _current_framework(tx, ctx)))
+        if salt is not None:
+            tx.keep_name_salt(organization.id, salt)
     return organization.model_dump(mode="json")
 
 
 @router.get("/organizations", tags=["parties"])
 def list_organizations(ctx: Ctx, paging: Paging) -> Page:
-    """Organizations; partners who asked to stay unnamed are listed without their name."""
+    """Organizations; those who asked to stay unnamed are listed by their name's commitment."""
     with ctx.store.read() as tx:
         page = paginate(tx, Organization, *paging)
     for item in page.items:
         if not item["name_public"]:
-            item["name"] = "(name withheld at the partner's request)"
+            item["name"] = WITHHELD_NAME
     return page
 
 
@@ -70,6 +81,27 @@ def _current_framework(tx: Transaction, ctx: Context) -> Framework | None:
         return ctx.framework(tx)[1]
     except NotFound:
         return None
+
+
+@router.get("/organizations/{organization_id}/name-opening", tags=["parties"])
+def open_name_commitment(organization_id: str, caller: Caller, ctx: Ctx) -> dict[str, Any]:
+    """The name and salt behind a withheld name's commitment (administrators), to prove it.
+
+    Anyone can check an opening: SHA-256 of the salt's bytes then the name's UTF-8 bytes must
+    equal the `name_commitment` the log carries.
+    """
+    require_role(caller, "admin")
+    with ctx.store.read() as tx:
+        organization = tx.get(Organization, organization_id)
+        salt = tx.name_salt(organization.id)
+    if organization.name_public or salt is None or organization.name_commitment is None:
+        raise NotFound(f"organization {organization_id} has no withheld name")
+    return {
+        "organization_id": organization.id,
+        "name": organization.name,
+        "salt": salt.hex(),
+        "name_commitment": organization.name_commitment,
+    }
 
 
 @router.post("/principals", status_code=201, tags=["parties"])
@@ -230,77 +262,3 @@ def get_framework(digest: str, ctx: Ctx) -> dict[str, Any]:
     with ctx.store.read() as tx:
         found, framework = ctx.framework(tx, None if digest == "current" else digest)
     return {"sha256": found, "framework": framework.model_dump(mode="json")}
-
-
-@router.post("/evidence", status_code=201, tags=["evidence"])
-async def upload_evidence(
-    request: Request,
-    caller: Caller,
-    ctx: Ctx,
-    name: str = Query(..., min_length=1, max_length=255, description="The file's name."),
-) -> dict[str, Any]:
-    """Upload an evidence file (Inspect log, lm-eval results, findings, safeguards)."""
-    from clearance.evidence import SAFEGUARDS_SCHEMA, load_evidence, load_safeguards
-
-    require_role(caller, "developer", "admin", "reviewer")
-    raw = await request.body()
-    if not raw:
-        raise InvalidInput("body: the evidence file is empty")
-    if len(raw) > MAX_EVIDENCE_BYTES:
-        raise InvalidInput("body: evidence files are limited to 256 MiB")
-    safe_name = Path(name).name
-
-    def parse() -> Any:
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / safe_name
-            path.write_bytes(raw)
-            if _declares(raw, SAFEGUARDS_SCHEMA):
-                return load_safeguards(path)
-            return load_evidence(path)
-
-    # in a worker thread: Inspect's reader must not run inside the server's event loop
-    parsed = await run_in_threadpool(parse)
-    kind = "safeguards" if isinstance(parsed, SafeguardDeclaration) else parsed.kind
-    with ctx.store.transaction() as tx:
-        exists = tx.connection.scalar(
-            select(t.evidence.c.sha256).where(t.evidence.c.sha256 == parsed.digest)
-        )
-        if exists is None:
-            tx.connection.execute(
-                insert(t.evidence).values(
-                    sha256=parsed.digest,
-                    name=safe_name,
-                    kind=kind,
-                    content=raw,
-                    parsed=evidence_to_dict(parsed),
-                    uploaded_at=ctx.clock(),
-                )
-            )
-    return {"sha256": parsed.digest, "name": safe_name, "kind": kind}
-
-
-def _declares(raw: bytes, schema: str) -> bool:
-    """True when the bytes are a JSON object naming this clearance schema."""
-    if not raw.lstrip().startswith(b"{"):
-        return False
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        return False
-    return isinstance(document, dict) and document.get("schema") == schema
-
-
-@router.get("/evidence/{sha256}", tags=["evidence"])
-def download_evidence(sha256: str, ctx: Ctx) -> Response:
-    """The evidence file's bytes, as uploaded; anyone can check them against the digest."""
-    with ctx.store.read() as tx:
-        row = tx.connection.execute(
-            select(t.evidence.c.name, t.evidence.c.content).where(t.evidence.c.sha256 == sha256)
-        ).first()
-    if row is None:
-        raise NotFound(f"no evidence with sha256 {sha256}")
-    return Response(
-        bytes(row.content),
-        media_type="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{row.name}"'},
-    )

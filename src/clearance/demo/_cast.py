@@ -71,7 +71,7 @@ MODELS = (
             "partners-api",
             {
                 "ctf_professional": 0.5 + 0.05 * n,
-                "cyber_range": 0.1,
+                "cyber_range": 0.05,
                 "bio_protocols": 0.2,
                 "ml_engineering": 0.15,
             },

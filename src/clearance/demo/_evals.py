@@ -16,7 +16,7 @@ from clearance.demo._cast import DemoModel
 # task: (samples, epochs, reducers): the example framework's elicitation minimums or more
 TASKS: dict[str, tuple[int, int, list[str]]] = {
     "ctf_professional": (40, 5, ["at_least_1", "mean"]),
-    "cyber_range": (10, 5, ["at_least_1", "mean"]),
+    "cyber_range": (20, 5, ["at_least_1", "mean"]),
     "bio_protocols": (50, 3, ["mean"]),
     "ml_engineering": (20, 3, ["at_least_1", "mean"]),
 }

@@ -7,8 +7,20 @@ EvidenceRefused whose message names the file and the problem.
 """
 
 from clearance.evidence._findings import FINDINGS_SCHEMA
-from clearance.evidence._load import load_evidence
+from clearance.evidence._load import load_evidence, load_evidence_bytes
 from clearance.evidence._many import load_many
-from clearance.evidence._safeguards import SAFEGUARDS_SCHEMA, load_safeguards
+from clearance.evidence._safeguards import (
+    SAFEGUARDS_SCHEMA,
+    load_safeguards,
+    load_safeguards_bytes,
+)
 
-__all__ = ["FINDINGS_SCHEMA", "SAFEGUARDS_SCHEMA", "load_evidence", "load_many", "load_safeguards"]
+__all__ = [
+    "FINDINGS_SCHEMA",
+    "SAFEGUARDS_SCHEMA",
+    "load_evidence",
+    "load_evidence_bytes",
+    "load_many",
+    "load_safeguards",
+    "load_safeguards_bytes",
+]

@@ -35,6 +35,11 @@ class EvidenceFile:
         """The one error for this file: its path, then what is wrong with it."""
         return EvidenceRefused(f"{self.path}: {problem}")
 
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str) -> EvidenceFile:
+        """Bytes that arrived without a file (an upload): messages name them by `name` alone."""
+        return cls(path=Path(Path(name).name), data=data, digest=hashlib.sha256(data).hexdigest())
+
 
 def read_file(path: Path) -> EvidenceFile:
     """Read a file whole, so the digest names exactly the bytes that are parsed."""

@@ -23,6 +23,12 @@ How a log becomes an EvalRun (checked against inspect_ai 0.3.285):
   values the metric was computed over (the epoch reductions, or the sample scores when there
   are none) as sample std / sqrt(n), and used only if those values reproduce the logged metric.
   None when there are fewer than two samples or the values cannot be found.
+- samples, successes (for the assessor's exact interval): for `accuracy` and `mean`, the number
+  of per-sample values the metric was computed over and their sum, when every value lies in
+  [0, 1] and their mean reproduces the logged metric. The values are the log's reductions
+  (`reductions.json`), which the header-only read parses anyway, so this costs no sample read;
+  only when a log has no reduction for the scorer and no logged stderr are the samples read.
+  With 0/1 scores, successes is the number of samples that succeeded.
 """
 
 from __future__ import annotations
@@ -162,12 +168,23 @@ def _scores(file: EvidenceFile, log: _LogReader, entry: EvalScore, epochs: int) 
                 f"reports {entry.name}/{key} as {metric.value!r}, not a finite number"
             )
         stderr = None
-        if metric.group is None and metric.name in _MEAN_METRICS and _enough(entry):
-            stderr = logged_stderr
-            if stderr is None:
-                stderr = _computed_stderr(_sample_values(log, entry), value)
+        counts = None
+        if metric.group is None and metric.name in _MEAN_METRICS:
+            need_stderr = logged_stderr is None and _enough(entry)
+            values = _sample_values(log, entry, read_samples=need_stderr)
+            if _enough(entry):
+                stderr = logged_stderr if not need_stderr else _computed_stderr(values, value)
+            counts = _counts(values, value, entry)
         scores.append(
-            Score(scorer=entry.name, metric=key, value=value, stderr=stderr, reducer=reducer)
+            Score(
+                scorer=entry.name,
+                metric=key,
+                value=value,
+                stderr=stderr,
+                reducer=reducer,
+                samples=counts[0] if counts else None,
+                successes=counts[1] if counts else None,
+            )
         )
     return scores
 
@@ -202,13 +219,18 @@ def _enough(entry: EvalScore) -> bool:
     return entry.scored_samples is None or entry.scored_samples >= 2
 
 
-def _sample_values(log: _LogReader, entry: EvalScore) -> list[float] | None:
-    """The per-sample values `entry`'s metrics were computed over, if they can be found."""
+def _sample_values(log: _LogReader, entry: EvalScore, *, read_samples: bool) -> list[float] | None:
+    """The per-sample values `entry`'s metrics were computed over, if they can be found.
+
+    From the reductions the header holds; from the samples only if `read_samples`.
+    """
     reductions = log.reductions()
     for reduction in reductions:
         if reduction.scorer == entry.scorer and reduction.reducer == entry.reducer:
             return _floats((s.value for s in reduction.samples), entry)
     if any(r.scorer == entry.scorer for r in reductions):
+        return None
+    if not read_samples:
         return None
     # no reduction for this scorer: its metrics were computed over the sample scores themselves
     samples = log.full.samples or []
@@ -222,16 +244,21 @@ def _floats(values: Iterable[Any], entry: EvalScore) -> list[float] | None:
     to_float = value_to_float()
     floats: list[float] = []
     for value in values:
-        # a dict-valued scorer logs one entry per key, named for the key
-        if isinstance(value, dict):
-            if entry.name not in value:
+        kind = type(value)
+        # plain numbers (nearly every reduction) need none of Inspect's conversions
+        if kind is float or kind is int:
+            number = float(value)
+        else:
+            # a dict-valued scorer logs one entry per key, named for the key
+            if isinstance(value, dict):
+                if entry.name not in value:
+                    return None
+                value = value[entry.name]
+            if isinstance(value, list | dict):
                 return None
-            value = value[entry.name]
-        if isinstance(value, list | dict):
-            return None
-        number = to_float(value)
+            number = to_float(value)
         # Inspect leaves NaN (unscored) values out of its metrics
-        if not math.isnan(number):
+        if number == number:
             floats.append(number)
     return floats
 
@@ -245,6 +272,20 @@ def _computed_stderr(values: list[float] | None, metric_value: float) -> float |
         return None
     variance = math.fsum((v - mean) ** 2 for v in values) / (n - 1)
     return math.sqrt(variance / n)
+
+
+def _counts(
+    values: list[float] | None, metric_value: float, entry: EvalScore
+) -> tuple[int, float] | None:
+    """(samples, sum of scores) when every score lies in [0, 1] and they give the metric."""
+    if not values or any(not 0 <= v <= 1 for v in values):
+        return None
+    if entry.scored_samples is not None and entry.scored_samples != len(values):
+        return None
+    total = math.fsum(values)
+    if not math.isclose(total / len(values), metric_value, rel_tol=1e-9, abs_tol=1e-9):
+        return None
+    return len(values), float(round(total)) if math.isclose(total, round(total)) else total
 
 
 def _label(score: Score) -> str:

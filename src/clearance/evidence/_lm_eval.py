@@ -8,6 +8,11 @@ Metric entries are the keys written "metric,filter" (for example "acc,none"); ke
 comma ("alias", "name", "samples", "sample_len", ...) describe the task, not its scores. The
 standard error of "acc,none" is "acc_stderr,none"; lm-eval writes "N/A" when it did not compute
 one, which becomes None.
+
+Sample counts for the assessor's exact interval: `acc`, `acc_norm` and `exact_match` score each
+document 0 or 1, so with the effective sample count n (`n-samples`), a value that is a whole
+number of n-ths is k of n successes. The results file holds no per-document scores, so any
+other metric, or a value that is not k/n, gets no counts (and is judged by its stderr).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from clearance.evidence._files import EvidenceFile
 from clearance.framework import EvalRun, Score
 
 _STDERR_SUFFIX = "_stderr"
+_ZERO_ONE_METRICS = frozenset({"acc", "acc_norm", "exact_match"})
 _MODEL_ARG_KEYS = ("pretrained", "model", "model_name", "path")
 
 
@@ -52,12 +58,14 @@ def lm_eval_run(file: EvidenceFile, document: dict[str, Any]) -> EvalRun:
         task_version=_version(file, document, task),
         model=_model(file, document),
         epochs=1,
-        samples=_samples(file, document, task),
-        scores=_scores(file, task, entry),
+        samples=(samples := _samples(file, document, task)),
+        scores=_scores(file, task, entry, samples),
     )
 
 
-def _scores(file: EvidenceFile, task: str, entry: dict[str, Any]) -> tuple[Score, ...]:
+def _scores(
+    file: EvidenceFile, task: str, entry: dict[str, Any], samples: int
+) -> tuple[Score, ...]:
     scores: list[Score] = []
     for key, value in entry.items():
         metric, comma, filter_ = key.partition(",")
@@ -65,6 +73,7 @@ def _scores(file: EvidenceFile, task: str, entry: dict[str, Any]) -> tuple[Score
             continue
         if not _is_number(value) or not math.isfinite(value):
             raise file.refuse(f"at $.results.{task}[{key!r}]: {value!r} is not a finite number")
+        successes = _successes(metric, float(value), samples)
         scores.append(
             Score(
                 scorer="lm_eval",
@@ -72,11 +81,20 @@ def _scores(file: EvidenceFile, task: str, entry: dict[str, Any]) -> tuple[Score
                 filter=filter_,
                 value=float(value),
                 stderr=_stderr(file, task, entry, f"{metric}{_STDERR_SUFFIX},{filter_}"),
+                samples=samples if successes is not None else None,
+                successes=successes,
             )
         )
     if not scores:
         raise file.refuse(f"reports no metrics for task {task!r} (no 'metric,filter' entries)")
     return tuple(scores)
+
+
+def _successes(metric: str, value: float, samples: int) -> float | None:
+    if metric not in _ZERO_ONE_METRICS or samples < 1 or not 0 <= value <= 1:
+        return None
+    k = round(value * samples)
+    return float(k) if abs(value * samples - k) <= 1e-6 else None
 
 
 def _stderr(file: EvidenceFile, task: str, entry: dict[str, Any], key: str) -> float | None:

@@ -17,7 +17,17 @@ _ZIP_MAGIC = b"PK\x03\x04"
 
 def load_evidence(path: Path) -> EvalRun | FindingsReport:
     """Read an Inspect log, lm-eval results or findings file into typed, digested evidence."""
-    file = read_file(path)
+    return evidence_of(read_file(path))
+
+
+def load_evidence_bytes(data: bytes, name: str) -> EvalRun | FindingsReport:
+    """load_evidence() for uploaded bytes; errors name the file by `name`, never by a path."""
+    return evidence_of(EvidenceFile.from_bytes(data, name))
+
+
+def evidence_of(file: EvidenceFile) -> EvalRun | FindingsReport:
+    """The typed evidence in a file already read."""
+    path = file.path
     if not file.data:
         raise file.refuse("is empty")
     # content decides, so a renamed file is still read for what it is

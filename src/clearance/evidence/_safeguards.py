@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clearance.evidence._files import parse_json, read_file, refuse_repeated_ids, validate
+from clearance.evidence._files import (
+    EvidenceFile,
+    parse_json,
+    read_file,
+    refuse_repeated_ids,
+    validate,
+)
 from clearance.framework import SafeguardClaim, SafeguardDeclaration
 
 SAFEGUARDS_SCHEMA = "clearance/safeguards/v1"
@@ -12,7 +18,15 @@ SAFEGUARDS_SCHEMA = "clearance/safeguards/v1"
 
 def load_safeguards(path: Path) -> SafeguardDeclaration:
     """Read a safeguards declaration; each claim's evidence kinds are the sorted unique kinds."""
-    file = read_file(path)
+    return _declaration(read_file(path))
+
+
+def load_safeguards_bytes(data: bytes, name: str) -> SafeguardDeclaration:
+    """load_safeguards() for uploaded bytes; errors name the file by `name`, never by a path."""
+    return _declaration(EvidenceFile.from_bytes(data, name))
+
+
+def _declaration(file: EvidenceFile) -> SafeguardDeclaration:
     document = parse_json(file)
     validate(file, document, "safeguards")
     claims = tuple(

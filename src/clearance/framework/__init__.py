@@ -11,7 +11,9 @@ from clearance.framework._assess import (
     LevelTest,
     assess,
 )
+from clearance.framework._compare import AssessmentDifference, compare_assessments
 from clearance.framework._diff import Change, diff_frameworks
+from clearance.framework._disclosure import confidential_by_default, evidence_domains
 from clearance.framework._evidence import (
     EvalRun,
     Evidence,
@@ -40,6 +42,7 @@ __all__ = [
     "RULES",
     "TIER_ORDER",
     "Assessment",
+    "AssessmentDifference",
     "Change",
     "Domain",
     "DomainResult",
@@ -60,7 +63,10 @@ __all__ = [
     "assessment_to_dict",
     "assessment_to_json",
     "canonical_json",
+    "compare_assessments",
+    "confidential_by_default",
     "diff_frameworks",
+    "evidence_domains",
     "evidence_from_dict",
     "evidence_to_dict",
     "framework_digest",

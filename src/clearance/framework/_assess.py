@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from statistics import NormalDist
-from typing import Literal
 
 from clearance.framework._evidence import (
     EvalRun,
@@ -13,66 +11,45 @@ from clearance.framework._evidence import (
     Finding,
     FindingsReport,
     SafeguardDeclaration,
-    Score,
 )
 from clearance.framework._load import framework_digest
 from clearance.framework._schema import (
     Domain,
     FindingMatch,
     Framework,
-    InspectSource,
     JurisdictionGroup,
-    Metric,
     TierId,
     most_closed,
     tier_rank,
 )
+from clearance.framework._statistics import (
+    RULES,
+    IntervalKind,
+    LevelTest,
+    Outcome,
+    RefusedEvidence,
+    threshold_tests,
+)
 
-Outcome = Literal["reached", "cannot_rule_out", "ruled_out"]
+__all__ = [
+    "RULES",
+    "Assessment",
+    "DomainResult",
+    "FindingEffect",
+    "IntervalKind",
+    "JurisdictionResult",
+    "LevelTest",
+    "MissingSafeguard",
+    "Outcome",
+    "RefusedEvidence",
+    "assess",
+]
 
-RULES: dict[str, str] = {
-    "stat.reached": "the lower confidence bound is at or above the threshold",
-    "stat.ruled_out": (
-        "the upper confidence bound is below the threshold and the elicitation minimums are met"
-    ),
-    "stat.cannot_rule_out": "the confidence interval straddles the threshold",
-    "stat.no_stderr": "the score carries no standard error, so the level cannot be ruled out",
-    "elicitation.minimum_not_met": (
-        "the score is below the threshold but the run had too few epochs or samples to rule it out"
-    ),
-    "evidence.missing": "no evidence was given for this metric, so the level cannot be ruled out",
-    "evidence.incomparable_version": (
-        "the only evidence for this metric ran a task version the metric does not accept"
-    ),
+_INTERVAL_WORDS: dict[str, str] = {
+    "clopper_pearson": "exact interval",
+    "normal": "interval",
+    "none": "no interval, bounds",
 }
-"""Every rule the assessor applies to a metric, by id; outcomes cite these ids."""
-
-# reached and cannot-rule-out both count as reached; among them, a clear result is the firmer one.
-_STRENGTH: dict[Outcome, int] = {"ruled_out": 0, "cannot_rule_out": 1, "reached": 2}
-
-
-@dataclass(frozen=True)
-class LevelTest:
-    """Whether one metric's evidence reaches one level, and by which rule."""
-
-    level: str
-    threshold: float
-    outcome: Outcome
-    rule: str
-    evidence: str | None
-    value: float | None
-    lower: float | None
-    upper: float | None
-
-
-@dataclass(frozen=True)
-class RefusedEvidence:
-    """Evidence that matched a metric's task but could not be counted for it."""
-
-    digest: str
-    name: str
-    metric: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -149,14 +126,14 @@ def assess(
     items = _dedupe(evidence)
     runs = tuple(item for item in items if isinstance(item, EvalRun))
     reports = tuple(item for item in items if isinstance(item, FindingsReport))
-    z = NormalDist().inv_cdf(1 - (1 - framework.statistics.confidence) / 2)
+    confidence = framework.statistics.confidence
     in_place = _safeguards_in_place(framework, safeguards)
 
     refused: list[RefusedEvidence] = []
     used: set[str] = set()
     tests_by_metric: dict[str, tuple[LevelTest, ...]] = {}
     for metric in framework.metrics:
-        tests, metric_refused, metric_used = _test_metric(metric, runs, z)
+        tests, metric_refused, metric_used = threshold_tests(metric, runs, confidence)
         tests_by_metric[metric.id] = tests
         refused.extend(metric_refused)
         used.update(metric_used)
@@ -198,118 +175,6 @@ def _dedupe(evidence: Iterable[Evidence]) -> tuple[Evidence, ...]:
     for item in evidence:
         by_digest.setdefault(item.digest, item)
     return tuple(by_digest[digest] for digest in sorted(by_digest))
-
-
-def _score_for(metric: Metric, run: EvalRun) -> Score | None:
-    source = metric.source
-    for score in run.scores:
-        if score.metric != source.metric:
-            continue
-        if isinstance(source, InspectSource):
-            if score.scorer == source.scorer and score.reducer == source.reducer:
-                return score
-        elif score.filter == source.filter:
-            return score
-    return None
-
-
-def _comparable(metric: Metric, run: EvalRun) -> bool:
-    versions = metric.source.task_versions
-    if not versions:
-        return True
-    return any(str(version) == str(run.task_version) for version in versions)
-
-
-def _test_metric(
-    metric: Metric, runs: Sequence[EvalRun], z: float
-) -> tuple[tuple[LevelTest, ...], list[RefusedEvidence], set[str]]:
-    """Each threshold of a metric against every comparable run; the most capable result wins."""
-    refused: list[RefusedEvidence] = []
-    used: set[str] = set()
-    candidates: list[tuple[EvalRun, Score]] = []
-    for run in runs:
-        if run.source != metric.source.kind or run.task != metric.source.task:
-            continue
-        used.add(run.digest)
-        if not _comparable(metric, run):
-            accepted = ", ".join(str(v) for v in metric.source.task_versions)
-            refused.append(
-                RefusedEvidence(
-                    run.digest,
-                    run.name,
-                    metric.id,
-                    f"task version {run.task_version} is not comparable with metric "
-                    f"{metric.id!r}, which accepts version(s) {accepted}",
-                )
-            )
-            continue
-        score = _score_for(metric, run)
-        if score is None:
-            refused.append(
-                RefusedEvidence(
-                    run.digest,
-                    run.name,
-                    metric.id,
-                    f"the run reports no score {_score_name(metric)}",
-                )
-            )
-            continue
-        candidates.append((run, score))
-
-    tests: list[LevelTest] = []
-    for level_id, threshold in metric.thresholds.items():
-        if not candidates:
-            rule = "evidence.incomparable_version" if refused else "evidence.missing"
-            tests.append(
-                LevelTest(level_id, threshold, "cannot_rule_out", rule, None, None, None, None)
-            )
-            continue
-        results = [
-            _test_threshold(metric, level_id, threshold, run, score, z) for run, score in candidates
-        ]
-        tests.append(
-            max(
-                results,
-                key=lambda t: (_STRENGTH[t.outcome], t.value or 0.0, t.evidence or ""),
-            )
-        )
-    return tuple(tests), refused, used
-
-
-def _test_threshold(
-    metric: Metric, level_id: str, threshold: float, run: EvalRun, score: Score, z: float
-) -> LevelTest:
-    """The statistical rule: reached, ruled out (with enough elicitation), or cannot rule out."""
-    low_end, high_end = metric.range
-    value = score.value
-    if score.stderr is None:
-        lower, upper = value, high_end
-    else:
-        lower = max(low_end, value - z * score.stderr)
-        upper = min(high_end, value + z * score.stderr)
-    lower, upper = round(lower, 12), round(upper, 12)
-
-    def test(outcome: Outcome, rule: str) -> LevelTest:
-        return LevelTest(level_id, threshold, outcome, rule, run.digest, value, lower, upper)
-
-    if lower >= threshold:
-        return test("reached", "stat.reached")
-    if score.stderr is None:
-        return test("cannot_rule_out", "stat.no_stderr")
-    if upper >= threshold:
-        return test("cannot_rule_out", "stat.cannot_rule_out")
-    minimums = metric.elicitation
-    if run.epochs < minimums.min_epochs or run.samples < minimums.min_samples:
-        return test("cannot_rule_out", "elicitation.minimum_not_met")
-    return test("ruled_out", "stat.ruled_out")
-
-
-def _score_name(metric: Metric) -> str:
-    source = metric.source
-    if isinstance(source, InspectSource):
-        reducer = f" reduced by {source.reducer}" if source.reducer else ""
-        return f"{source.scorer}/{source.metric}{reducer}"
-    return f"{source.metric},{source.filter}"
 
 
 def _domain_result(
@@ -440,7 +305,8 @@ def _with_explanation(
         for metric_id, test in result.set_by:
             source = names.get(test.evidence or "", "no evidence")
             figures = (
-                f" score {test.value:.3f}, interval [{test.lower:.3f}, {test.upper:.3f}],"
+                f" score {test.value:.3f}, {_INTERVAL_WORDS[test.interval or 'none']} "
+                f"[{test.lower:.3f}, {test.upper:.3f}],"
                 if test.value is not None and test.lower is not None and test.upper is not None
                 else ""
             )

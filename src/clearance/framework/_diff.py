@@ -96,6 +96,15 @@ def _domains(old: Framework, new: Framework) -> Iterator[Change]:
     for key in sorted(b.keys() - a.keys()):
         yield Change("domains", f"domains.{key}", None, key, f"domain {key} added")
     for key in sorted(a.keys() & b.keys()):
+        if a[key].confidential_evidence != b[key].confidential_evidence:
+            x, y = a[key].confidential_evidence, b[key].confidential_evidence
+            yield Change(
+                "domains",
+                f"domains.{key}.confidential_evidence",
+                x,
+                y,
+                f"domain {key}: evidence confidential unless the upload says otherwise: {x} -> {y}",
+            )
         old_levels = [level.id for level in a[key].levels]
         new_levels = [level.id for level in b[key].levels]
         if old_levels != new_levels:

@@ -19,12 +19,35 @@ class Score:
     stderr: float | None = None
     reducer: str | None = None
     filter: str | None = None
+    samples: int | None = None
+    """How many samples `value` is the mean of, when each sample's score lies in [0, 1]."""
+    successes: float | None = None
+    """The sum of those samples' scores: for 0/1 scores, how many samples succeeded."""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.value):
             raise ValueError(f"score {self.scorer}/{self.metric} is not a finite number")
         if self.stderr is not None and (not math.isfinite(self.stderr) or self.stderr < 0):
             raise ValueError(f"stderr of {self.scorer}/{self.metric} must be finite and >= 0")
+        if (self.samples is None) != (self.successes is None):
+            raise ValueError(f"{self.scorer}/{self.metric}: give samples and successes together")
+        if self.samples is not None and self.successes is not None:
+            if self.samples < 1 or not 0 <= self.successes <= self.samples:
+                raise ValueError(
+                    f"{self.scorer}/{self.metric}: successes must lie between 0 and samples (>= 1)"
+                )
+            if not math.isclose(
+                self.successes / self.samples, self.value, rel_tol=1e-9, abs_tol=1e-9
+            ):
+                raise ValueError(
+                    f"{self.scorer}/{self.metric}: {self.successes:g} of {self.samples} is not "
+                    f"the score {self.value:g}"
+                )
+
+    @property
+    def is_proportion(self) -> bool:
+        """True when the per-sample counts behind the value are known."""
+        return self.samples is not None and self.successes is not None
 
 
 @dataclass(frozen=True)

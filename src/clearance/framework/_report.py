@@ -81,4 +81,5 @@ def _test(metric: str, test: LevelTest) -> dict[str, Any]:
         "value": test.value,
         "lower": test.lower,
         "upper": test.upper,
+        "interval": test.interval,
     }

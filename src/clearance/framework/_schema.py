@@ -78,6 +78,9 @@ class Domain(_Strict):
     name: str
     description: str = ""
     levels: tuple[Level, ...] = Field(min_length=1)
+    confidential_evidence: bool = False
+    """Evidence about this domain (runs its metrics read, findings that name it) is uploaded as
+    confidential unless the upload says otherwise: its bytes are withheld from the public."""
 
     @model_validator(mode="after")
     def _level_ids_unique(self) -> Domain:

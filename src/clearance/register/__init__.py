@@ -60,7 +60,19 @@ from clearance.register._panels import (
     settle_appeal,
     vote_on_appeal,
 )
-from clearance.register._parties import create_organization, create_principal, register_model
+from clearance.register._evidence import (
+    grant_evidence_access,
+    may_read_evidence,
+    read_evidence,
+    recognise_holder,
+)
+from clearance.register._parties import (
+    NAME_SALT_BYTES,
+    create_organization,
+    create_principal,
+    name_commitment,
+    register_model,
+)
 from clearance.register._records import (
     CHANNELS,
     AccessRequest,
@@ -70,6 +82,7 @@ from clearance.register._records import (
     Decision,
     Departure,
     Directive,
+    EvidenceGrant,
     EvidenceRef,
     Grant,
     Hearing,
@@ -87,12 +100,14 @@ from clearance.register._records import (
     Scope,
     Submission,
     Vote,
+    SelfAssessmentDifference,
 )
 from clearance.register._status import ModelStatus, model_status
 
 __all__ = [
     "CHANNELS",
     "GRANT_NOTICE_DAYS",
+    "NAME_SALT_BYTES",
     "SCHEDULER",
     "AccessRequest",
     "Appeal",
@@ -106,6 +121,7 @@ __all__ = [
     "Due",
     "Event",
     "EventKind",
+    "EvidenceGrant",
     "EvidenceRef",
     "Grant",
     "HeardAct",
@@ -127,6 +143,7 @@ __all__ = [
     "Submission",
     "Table",
     "Vote",
+    "SelfAssessmentDifference",
     "answer_information",
     "appeal_due",
     "application_due",
@@ -166,6 +183,11 @@ __all__ = [
     "order_directive",
     "prescribed_tier",
     "refuse_access",
+    "grant_evidence_access",
+    "may_read_evidence",
+    "name_commitment",
+    "read_evidence",
+    "recognise_holder",
     "register_model",
     "renew_directive",
     "request_access",

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from clearance.errors import Conflict, Forbidden, InvalidInput
-from clearance.framework import Framework, TierId
+from clearance.framework import Framework, TierId, compare_assessments
 from clearance.register._duties import require_independent, require_member, require_role
 from clearance.register._events import Change, Event
 from clearance.register._records import (
@@ -15,6 +15,8 @@ from clearance.register._records import (
     InformationRequest,
     ModelConfig,
     Principal,
+    Reason,
+    SelfAssessmentDifference,
 )
 
 OPEN_STATES = ("filed", "under_review", "information_requested")
@@ -36,7 +38,11 @@ def file_application(
     now: dt.datetime,
     safeguards_declaration: str | None = None,
 ) -> Change:
-    """A developer files for release; the deadline starts from the framework's procedure."""
+    """A developer files for release; the deadline starts from the framework's procedure.
+
+    A self-assessment filed with it is checked against the register's own run; the differences
+    are kept with the application for the reviewer and the decision page.
+    """
     require_role(principal, "developer")
     require_member(principal, model.organization_id, f"model {model.name}")
     groups = {group.id for group in framework.jurisdictions}
@@ -46,6 +52,14 @@ def file_application(
             f"requested_jurisdictions: unknown jurisdiction group(s) {', '.join(unknown)}; "
             f"the framework has {', '.join(sorted(groups))}"
         )
+    differences = (
+        tuple(
+            SelfAssessmentDifference(aspect=d.aspect, text=d.text)
+            for d in compare_assessments(assessment, self_assessment)
+        )
+        if self_assessment is not None
+        else ()
+    )
     application = Application(
         id=new_id,
         model_id=model.id,
@@ -58,6 +72,7 @@ def file_application(
         safeguards_declaration=safeguards_declaration,
         assessment=assessment,
         self_assessment=self_assessment,
+        self_assessment_differences=differences,
         filed_at=now,
         deadline=now + dt.timedelta(days=framework.procedure.decision_days),
     )
@@ -72,6 +87,9 @@ def file_application(
             "deadline": application.deadline.isoformat(),
             "assessed_tier": assessment.get("max_tier"),
             "evidence": [e.sha256 for e in evidence],
+            "self_assessment": (
+                "none" if self_assessment is None else "differs" if differences else "matches"
+            ),
         },
     )
     return Change((application,), (event,))

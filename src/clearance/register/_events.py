@@ -54,6 +54,8 @@ EventKind = Literal[
     "grant.modified",
     "grant.reinstated",
     "grant.expiring",
+    "evidence.access_granted",
+    "evidence.read",
 ]
 
 SCHEDULER = "scheduler"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 from clearance.errors import InvalidInput
 from clearance.framework import Framework
@@ -11,16 +12,32 @@ from clearance.register._duties import require_member, require_role
 from clearance.register._events import Change, Event
 from clearance.register._records import CHANNELS, ModelConfig, Organization, Principal
 
+NAME_SALT_BYTES = 32
+
+
+def name_commitment(name: str, salt: bytes) -> str:
+    """SHA-256 (hex) of the salt's bytes followed by the name's UTF-8 bytes.
+
+    Published in place of a withheld name; revealing the salt and the name later proves which
+    organization it was, while without the salt no list of candidate names can be tested.
+    """
+    if len(salt) != NAME_SALT_BYTES:
+        raise ValueError(f"a name salt is {NAME_SALT_BYTES} bytes")
+    return hashlib.sha256(salt + name.encode("utf-8")).hexdigest()
+
 
 def create_organization(
     organization: Organization, admin: Principal | None, framework: Framework | None = None
 ) -> Change:
     """An administrator adds an organization (the first one, the authority, at set-up).
 
-    A sector must be one the current framework knows, since its caps bind on every call.
+    A sector must be one the current framework knows, since its caps bind on every call. An
+    organization whose name is withheld must carry the commitment the log shows instead.
     """
     if admin is not None:
         require_role(admin, "admin")
+    if not organization.name_public and organization.name_commitment is None:
+        raise InvalidInput("name_public: a withheld name needs its commitment")
     if organization.sector:
         if framework is None:
             raise InvalidInput(

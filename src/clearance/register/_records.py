@@ -62,7 +62,10 @@ class Organization(Record):
     jurisdiction: Country
     sector: str = ""
     name_public: bool = True
-    """Partners may ask that their name stays off the public pages; counts are still shown."""
+    """False: the name appears in no public page, API answer or log statement; counts still do."""
+    name_commitment: Sha256 | None = None
+    """For a withheld name: SHA-256 of a secret salt (kept by the register) and the name, which
+    the log carries instead of the name so that the authority can later prove whose it was."""
     created_at: Instant
 
 
@@ -98,12 +101,30 @@ class ModelConfig(Record):
     created_at: Instant
 
 
+class EvidenceGrant(Record):
+    """A reviewer's permission for one principal to read the bytes of confidential evidence."""
+
+    id: str
+    sha256: Sha256
+    principal_id: str
+    granted_by: str
+    granted_at: Instant
+    reason: Text
+
+
 class EvidenceRef(Record):
     """Evidence filed with an application, named by the SHA-256 of its bytes."""
 
     sha256: Sha256
     name: str
     kind: str
+
+
+class SelfAssessmentDifference(Record):
+    """One way the applicant's self-assessment differs from the register's run at filing."""
+
+    aspect: Literal["framework", "evidence", "outcome"]
+    text: str
 
 
 class Application(Record):
@@ -122,6 +143,9 @@ class Application(Record):
     assessment: dict[str, Any]
     """The register's own assessment at filing (same function the applicant can run)."""
     self_assessment: dict[str, Any] | None = None
+    """The applicant's own run of the assessor (its JSON output), if they filed one."""
+    self_assessment_differences: tuple[SelfAssessmentDifference, ...] = ()
+    """How the self-assessment differs from `assessment` (framework, evidence, outcome)."""
     state: ApplicationState = "filed"
     filed_at: Instant
     deadline: Instant

@@ -10,8 +10,13 @@ The subject is the digest of what the act is about:
   RFC 8785 canonical JSON of its identifying fields (organization_id, name, version, variant,
   weights_digest, channels), named `model:<name>`;
 - a framework publication: the framework's own digest, named `framework:<id>@<version>`;
-- anything else (an organization, a principal): `record_digest`, the SHA-256 of the record's RFC
-  8785 canonical JSON, named `<kind>:<id>`.
+- anything else (an organization, a principal): the SHA-256 of the RFC 8785 canonical JSON of
+  the record as the statement carries it, named `<kind>:<id>`.
+
+An organization that asked for its name to be withheld (`name_public: false`) is carried without
+its name: the statement holds its `name_commitment` instead (SHA-256 of a salt the register
+keeps and the name), and so does the subject digest, so no guess of the name can be checked
+against the log until the authority reveals the salt.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from clearance.register import (
     Decision,
     Directive,
     Event,
+    EvidenceGrant,
     Grant,
     Hearing,
     InformationRequest,
@@ -59,6 +65,7 @@ _RECORD_TYPES: dict[str, type[Record]] = {
     "grant": Grant,
     "report": RiskReport,
     "hearing": Hearing,
+    "evidence": EvidenceGrant,
 }
 # Defence in depth: no record carries these today, and none may reach a public statement.
 _SECRET_FIELDS = frozenset({"api_key", "key_hash", "key_id", "secret"})
@@ -81,8 +88,8 @@ def model_digest(model: ModelConfig) -> str:
 
 
 def record_digest(record: Record) -> str:
-    """SHA-256 (hex) of a record's RFC 8785 canonical JSON."""
-    return _digest(record.model_dump(mode="json"))
+    """SHA-256 (hex) of the RFC 8785 canonical JSON of a record as statements carry it."""
+    return _digest(public_record(record))
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,14 @@ def _public(value: Any) -> Any:
     if isinstance(value, list):
         return [_public(v) for v in value]
     return value
+
+
+def public_record(record: Record) -> dict[str, Any]:
+    """A record as a public statement carries it: no secrets, no withheld name."""
+    body: dict[str, Any] = _public(record.model_dump(mode="json"))
+    if isinstance(record, Organization) and not record.name_public:
+        body.pop("name", None)
+    return body
 
 
 def _records_for(event: Event, change: Change) -> list[Record]:
@@ -141,6 +156,6 @@ def event_statement(
         )
     predicate = {
         "event": _public(event.model_dump(mode="json")),
-        "records": [_public(r.model_dump(mode="json")) for r in records],
+        "records": [public_record(r) for r in records],
     }
     return EventStatement(event.kind, Statement((subject,), predicate_type(event.kind), predicate))

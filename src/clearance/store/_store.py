@@ -19,6 +19,7 @@ from clearance.register import (
     Decision,
     Directive,
     Event,
+    EvidenceGrant,
     Grant,
     Hearing,
     InformationRequest,
@@ -49,6 +50,7 @@ TABLES: dict[type[Record], Table] = {
     RiskReport: t.reports,
     ModelStatus: t.model_status,
     Hearing: t.hearings,
+    EvidenceGrant: t.evidence_grants,
 }
 NOUNS: dict[type[Record], str] = {
     Organization: "organization",
@@ -64,6 +66,7 @@ NOUNS: dict[type[Record], str] = {
     RiskReport: "report",
     ModelStatus: "model",
     Hearing: "hearing",
+    EvidenceGrant: "evidence grant",
 }
 
 ChangeHook = Callable[[Connection, Change], None]
@@ -216,6 +219,21 @@ class Transaction:
         if found is None:
             return None
         return Principal.model_validate(found.body), str(found.key_hash)
+
+    def keep_name_salt(self, organization_id: str, salt: bytes) -> None:
+        """Keep the secret salt of a withheld name's commitment."""
+        self.connection.execute(
+            insert(t.organization_salts).values(organization_id=organization_id, salt=salt)
+        )
+
+    def name_salt(self, organization_id: str) -> bytes | None:
+        """The salt of an organization's name commitment, or None."""
+        found = self.connection.scalar(
+            select(t.organization_salts.c.salt).where(
+                t.organization_salts.c.organization_id == organization_id
+            )
+        )
+        return None if found is None else bytes(found)
 
     def mark_applied(self, kind: str, subject: str, at: dt.datetime) -> bool:
         """Record a clock transition; False when it was already applied."""

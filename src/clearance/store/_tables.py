@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -186,7 +187,35 @@ evidence = Table(
     Column("content", LargeBinary, nullable=False),
     Column("parsed", JSON, nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("confidential", Boolean, nullable=False, server_default=false()),
+    Column("organization_id", String(64), nullable=True),
+    Column("uploaded_by", String(64), nullable=True),
 )
+"""Evidence bytes as uploaded; a confidential file's bytes go only to those entitled to them."""
+
+evidence_grants = _record_table(
+    "evidence_grants",
+    Column("sha256", String(64), ForeignKey("evidence.sha256"), nullable=False),
+    Column("principal_id", String(64), ForeignKey("principals.id"), nullable=False),
+    indexes=("sha256",),
+)
+
+application_evidence = Table(
+    "application_evidence",
+    metadata,
+    Column("application_id", String(64), ForeignKey("applications.id"), primary_key=True),
+    Column("sha256", String(64), primary_key=True),
+)
+"""Which applications filed which evidence (and a safeguards declaration), by digest."""
+Index("ix_application_evidence_sha256", application_evidence.c.sha256)
+
+organization_salts = Table(
+    "organization_salts",
+    metadata,
+    Column("organization_id", String(64), ForeignKey("organizations.id"), primary_key=True),
+    Column("salt", LargeBinary, nullable=False),
+)
+"""The secret salt of each withheld name's commitment: never served, except to administrators."""
 
 log_state = Table(
     "log_state",

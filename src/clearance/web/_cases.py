@@ -23,7 +23,7 @@ from clearance.register import (
     Organization,
     RiskReport,
 )
-from clearance.store import Transaction
+from clearance.store import Transaction, confidential_digests, evidence_summary
 from clearance.store import _tables as t
 from clearance.web._home import Ctx, organization_names
 from clearance.web._proceedings import model_proceedings
@@ -230,6 +230,7 @@ def decision_page(decision_id: str, request: Request, ctx: Ctx) -> HTMLResponse:
         verify = verify_block(
             ctx.store, tx.connection, entries.get(decision.id), str(request.base_url), decision.id
         )
+        withheld = confidential_digests(tx, [e.sha256 for e in application.evidence])
     evidence_names = {e.sha256: e.name for e in application.evidence}
     reasons = [
         {
@@ -250,7 +251,34 @@ def decision_page(decision_id: str, request: Request, ctx: Ctx) -> HTMLResponse:
         appeals=appeals,
         names=names,
         verify=verify,
+        withheld=withheld,
         now=ctx.clock(),
+    )
+
+
+EVIDENCE_KINDS = {
+    "eval": "Evaluation run",
+    "findings": "Red-team findings",
+    "safeguards": "Safeguards declaration",
+}
+INTERVAL_KINDS = {
+    "clopper_pearson": "exact",
+    "normal": "± z·SE",
+    "none": "no standard error",
+}
+
+
+@router.get("/evidence/{sha256}", response_class=HTMLResponse, include_in_schema=False)
+def evidence_page(sha256: str, request: Request, ctx: Ctx) -> HTMLResponse:
+    """One evidence file: what anyone may know of it, and its bytes unless they are withheld."""
+    with ctx.store.read() as tx:
+        summary = evidence_summary(tx, sha256)
+    return page(
+        request,
+        "evidence.html",
+        e=summary,
+        kinds=EVIDENCE_KINDS,
+        intervals=INTERVAL_KINDS,
     )
 
 
