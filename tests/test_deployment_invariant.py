@@ -479,7 +479,9 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
     run_acts(world, model, requested, assessment, steps)
 
     now = world.now
-    directives = [d for d in world.all(Directive) if d.state == "active"]
+    directives = [
+        d for d in world.all(Directive) if d.state == "active" and d.sunset_at > world.now
+    ]
     status = model_status(model, world.all(Decision), directives, world.all(Application), now)
     content = compile_content(
         framework=framework,

@@ -54,7 +54,6 @@ from clearance.store import (
     link_application,
     may_read,
 )
-from clearance.store import _tables as t
 
 router = APIRouter()
 Paging = Annotated[tuple[int, str | None], Depends(page_params)]

@@ -50,6 +50,12 @@ from clearance.register._decisions import citable_rules, decide, deem_decision, 
 from clearance.register._deployment import Table, caps, cell, sector_caps
 from clearance.register._directives import expire_directive, issue_directive, renew_directive
 from clearance.register._events import SCHEDULER, Change, Event, EventKind
+from clearance.register._evidence import (
+    grant_evidence_access,
+    may_read_evidence,
+    read_evidence,
+    recognise_holder,
+)
 from clearance.register._hearings import file_submission, open_hearing
 from clearance.register._notices import notice_recipients
 from clearance.register._panels import (
@@ -59,12 +65,6 @@ from clearance.register._panels import (
     miss_panel_deadline,
     settle_appeal,
     vote_on_appeal,
-)
-from clearance.register._evidence import (
-    grant_evidence_access,
-    may_read_evidence,
-    read_evidence,
-    recognise_holder,
 )
 from clearance.register._parties import (
     NAME_SALT_BYTES,
@@ -98,9 +98,9 @@ from clearance.register._records import (
     RiskReport,
     Role,
     Scope,
+    SelfAssessmentDifference,
     Submission,
     Vote,
-    SelfAssessmentDifference,
 )
 from clearance.register._status import ModelStatus, model_status
 
@@ -140,10 +140,10 @@ __all__ = [
     "Role",
     "Ruling",
     "Scope",
+    "SelfAssessmentDifference",
     "Submission",
     "Table",
     "Vote",
-    "SelfAssessmentDifference",
     "answer_information",
     "appeal_due",
     "application_due",
@@ -169,25 +169,25 @@ __all__ = [
     "file_report",
     "file_submission",
     "grant_due",
+    "grant_evidence_access",
     "grant_warning_due",
     "hearing_due",
     "issue_directive",
     "lapse_decision",
     "lapse_due",
     "majority",
+    "may_read_evidence",
     "miss_hearing",
     "miss_panel_deadline",
     "model_status",
+    "name_commitment",
     "notice_recipients",
     "open_hearing",
     "order_directive",
     "prescribed_tier",
-    "refuse_access",
-    "grant_evidence_access",
-    "may_read_evidence",
-    "name_commitment",
     "read_evidence",
     "recognise_holder",
+    "refuse_access",
     "register_model",
     "renew_directive",
     "request_access",

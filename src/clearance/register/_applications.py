@@ -15,7 +15,6 @@ from clearance.register._records import (
     InformationRequest,
     ModelConfig,
     Principal,
-    Reason,
     SelfAssessmentDifference,
 )
 

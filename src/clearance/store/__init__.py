@@ -14,7 +14,6 @@ from clearance.store._db import (
     schema_is_current,
     sqlite_url,
 )
-from clearance.store._frameworks import effective_at
 from clearance.store._evidence import (
     StoredEvidence,
     add_evidence,
@@ -27,6 +26,7 @@ from clearance.store._evidence import (
     make_confidential,
     may_read,
 )
+from clearance.store._frameworks import effective_at
 from clearance.store._keys import key_digest, key_matches, new_api_key, split_key
 from clearance.store._log import (
     KEY_ROTATION_KIND,
@@ -77,21 +77,21 @@ __all__ = [
     "StoredEvidence",
     "Transaction",
     "TransparencyLog",
+    "add_evidence",
     "appeal_framework",
     "appealed_act",
-    "checkpoint_history",
-    "deliver_due",
-    "add_evidence",
     "applications_citing",
+    "checkpoint_history",
     "confidential_digests",
+    "deliver_due",
     "due_transitions",
     "effective_at",
     "event_statement",
-    "heard_act",
-    "interested",
     "evidence_bytes",
     "evidence_summary",
     "find_evidence",
+    "heard_act",
+    "interested",
     "key_digest",
     "key_matches",
     "key_rotations",
