@@ -42,10 +42,11 @@ def act_with_the_quiet_partner(reg: Register) -> None:
             "model": "atlas-q",
             "grounds": "Partners only while the cyber evaluation is reviewed.",
             "organizations": ["Agency One", NAME],
+            "urgent": True,
         },
     )
     request = reg.ok(
-        "quiet", "POST", "/access-requests", json={"model": "atlas-q", "use_case": "Defence."}
+        "quiet", "POST", "/access-requests", json={"model": "atlas-q", "use_case": "cyber-defense"}
     )
     reg.ok(
         "reviewer",
