@@ -172,7 +172,7 @@ class Register:
             "admin",
             "POST",
             "/directives",
-            json={"action": action, "model": HALTED, "grounds": f"Soak: {action}."},
+            json={"action": action, "model": HALTED, "grounds": f"Soak: {action}.", "urgent": True},
         )
 
     def usage(self, model: str) -> int:

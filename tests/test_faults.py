@@ -139,7 +139,12 @@ def test_redis_unreachable_falls_back_to_a_share_of_each_limit_and_to_polling(
                 "admin",
                 "POST",
                 "/directives",
-                json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+                json={
+                    "action": "halt",
+                    "model": "atlas-tier1",
+                    "grounds": "Incident.",
+                    "urgent": True,
+                },
             )
             while burst(calls, key, "atlas-tier1", 4) != {403: 4}:
                 # polls every 0.3 s; the margin is for a busy machine

@@ -31,6 +31,10 @@ def wait_minute_start(margin: float = 8.0) -> None:
         time.sleep(left + 0.2)
 
 
+# the grants these tests issue are scoped to this use case (a call must declare it)
+HEADERS = {"X-Clearance-Use-Case": "research"}
+
+
 def burst(url: str, key: str, model: str, count: int, threads: int = 8) -> dict[int, int]:
     """`count` calls on fresh connections (spread over the workers); statuses counted."""
     statuses: dict[int, int] = {}
@@ -44,7 +48,10 @@ def burst(url: str, key: str, model: str, count: int, threads: int = 8) -> dict[
                     return
                 todo.pop()
             response = httpx.post(
-                url, json=chat(model), headers={"Authorization": f"Bearer {key}"}, timeout=30
+                url,
+                json=chat(model),
+                headers=HEADERS | {"Authorization": f"Bearer {key}"},
+                timeout=30,
             )
             with lock:
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
@@ -99,7 +106,7 @@ def test_gateway_workers_share_limits_meter_once_and_survive_a_killed_worker(
             "admin",
             "POST",
             "/directives",
-            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident."},
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident.", "urgent": True},
         )
         while burst(calls, key, "atlas-tier1", 8) != {403: 8}:
             assert time.monotonic() - issued < 1.5, "a worker kept the old snapshot"
@@ -182,7 +189,12 @@ def test_serve_workers_each_follow_the_register_and_meter_once(tmp_path: Path) -
             "admin",
             "POST",
             "/directives",
-            json={"action": "halt", "model": "atlas-public", "grounds": "Incident."},
+            json={
+                "action": "halt",
+                "model": "atlas-public",
+                "grounds": "Incident.",
+                "urgent": True,
+            },
         )
         while (statuses := burst(calls, key, "atlas-public", 8)) != {403: 8}:
             served += statuses.get(200, 0)

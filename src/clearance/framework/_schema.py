@@ -78,7 +78,7 @@ class Domain(_Strict):
     name: str
     description: str = ""
     levels: tuple[Level, ...] = Field(min_length=1)
-    confidential_evidence: bool = False
+    confidential_evidence: bool = Field(default=False, json_schema_extra=ADDED)
     """Evidence about this domain (runs its metrics read, findings that name it) is uploaded as
     confidential unless the upload says otherwise: its bytes are withheld from the public."""
 
