@@ -319,7 +319,8 @@ def caller_cell(model: ModelEntry, org: OrgEntry) -> tuple[TierId | None, TierId
     """
     group_tier: TierId | None
     tier: TierId | None
-    if not model.tiers and model.status == "restricted" and model.restricted_organizations:
+    if model.tier is None and model.status == "restricted" and model.restricted_organizations:
+        # no standing decision at all: the restriction's named organizations alone
         group_tier = tier = "approved_partners"
     elif not model.tiers and model.tier == "internal":
         # an approval for internal deployment only: the same cell everywhere
