@@ -20,6 +20,7 @@ def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
     """The register's ASGI app with the REST API mounted under /api/v1."""
     from clearance.api._cases import router as cases
     from clearance.api._evidence import router as evidence
+    from clearance.api._obligations import router as obligations
     from clearance.api._orders import router as orders
     from clearance.api._parties import router as parties
     from clearance.api._proceedings import router as proceedings
@@ -39,7 +40,7 @@ def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
     )
     app.state.context = context
     install_error_handlers(app)
-    for router in (parties, evidence, cases, orders, proceedings, webhooks):
+    for router in (parties, evidence, cases, obligations, orders, proceedings, webhooks):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.framework import TierId
-from clearance.register import Channel, HearingReason, Limits, Reason, Role, Scope
+from clearance.register import Channel, Consequence, HearingReason, Limits, Reason, Role, Scope
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
@@ -82,6 +82,37 @@ class Answer(Body):
     response: str = Field(min_length=1, max_length=100_000)
 
 
+class NewCondition(Body):
+    text: str = Field(min_length=1, max_length=20_000)
+    rule: str | None = Field(
+        default=None,
+        description="The finding rule that requires this condition, when the text rewords it "
+        "(otherwise a required condition is matched by its text).",
+    )
+    due_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Days from the decision by which it must be met; null: continuing. Left "
+        "out, a required condition takes its rule's term.",
+    )
+    evidence: str = Field(default="", description="What evidence fulfils it, in words.")
+    on_breach: Consequence | None = Field(
+        default=None,
+        description='What an overdue, unmet condition brings about: {"action": "halt"} or '
+        '{"action": "cap_tier", "tier": "approved_partners"}; null: recorded only.',
+    )
+
+
+class NewFulfilment(Body):
+    text: str = Field(min_length=1, max_length=20_000)
+    evidence: list[Sha256] = Field(min_length=1, description="Digests of uploaded evidence.")
+
+
+class FulfilmentReview(Body):
+    accepted: bool
+    reasons: str = Field(min_length=1, max_length=20_000)
+
+
 class NewDecision(Body):
     outcome: Literal["approved", "approved_with_conditions", "denied"]
     tier: TierId = Field(
@@ -99,7 +130,12 @@ class NewDecision(Body):
         default_factory=dict,
         description="Group to end-user sector to tier, for sectors whose cell differs.",
     )
-    conditions: list[str] = []
+    conditions: list[str | NewCondition] = Field(
+        default_factory=list,
+        description="Each becomes an obligation: a plain text, or one with its terms. A "
+        "condition a framework rule requires takes the rule's terms; dropping or weakening it "
+        "is a departure that needs a justification.",
+    )
     reasons: list[Reason] = Field(min_length=1)
     justification: str | None = None
 

@@ -12,6 +12,7 @@ from clearance.api._bodies import (
     Assignment,
     NewAppeal,
     NewApplication,
+    NewCondition,
     NewDecision,
     NewVote,
     Panel,
@@ -30,9 +31,11 @@ from clearance.framework import (
 from clearance.register import (
     Appeal,
     Application,
+    Condition,
     Decision,
     EvidenceRef,
     InformationRequest,
+    Obligation,
     Principal,
     answer_information,
     appoint_panel,
@@ -230,7 +233,7 @@ def add_decision(
             outcome=body.outcome,
             tier=body.tier,
             jurisdictions=tuple(body.jurisdictions),
-            conditions=tuple(body.conditions),
+            conditions=tuple(_condition(c) for c in body.conditions),
             reasons=tuple(body.reasons),
             justification=body.justification,
             now=ctx.clock(),
@@ -238,7 +241,15 @@ def add_decision(
             sector_tiers=body.sector_tiers,
         )
         tx.apply(change)
-    return change.records[1].model_dump(mode="json")
+    obligations = [r.model_dump(mode="json") for r in change.records if isinstance(r, Obligation)]
+    return change.records[1].model_dump(mode="json") | {"obligations": obligations}
+
+
+def _condition(body: str | NewCondition) -> str | Condition:
+    if isinstance(body, str):
+        return body
+    # only the fields given: a left-out term is taken from the framework rule
+    return Condition.model_validate(body.model_dump(exclude_unset=True))
 
 
 @router.get("/decisions", tags=["decisions"])
@@ -257,8 +268,10 @@ def get_decision(decision_id: str, ctx: Ctx) -> dict[str, Any]:
     with ctx.store.read() as tx:
         decision = tx.get(Decision, decision_id)
         appeals = tx.find(Appeal, decision_id=decision_id)
+        obligations = tx.find(Obligation, decision_id=decision_id)
     return decision.model_dump(mode="json") | {
-        "appeals": [a.model_dump(mode="json") for a in appeals]
+        "appeals": [a.model_dump(mode="json") for a in appeals],
+        "obligations": [o.model_dump(mode="json") for o in obligations],
     }
 
 

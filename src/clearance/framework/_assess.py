@@ -254,7 +254,13 @@ def _finding_effects(
     framework: Framework, reports: Sequence[FindingsReport]
 ) -> tuple[FindingEffect, ...]:
     effects = [
-        FindingEffect(finding.id, report.digest, rule.id, rule.max_tier, rule.conditions)
+        FindingEffect(
+            finding.id,
+            report.digest,
+            rule.id,
+            rule.max_tier,
+            tuple(c.text for c in rule.required()),
+        )
         for report in reports
         for finding in report.findings
         for rule in framework.finding_rules

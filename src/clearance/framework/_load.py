@@ -76,6 +76,10 @@ def _json_value(value: Any) -> Any:
 
 def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
     errors = exc.errors(include_url=False)
+    # a condition is a string or a mapping with its terms: a mapping's problem is the one to name
+    errors = [
+        e for e in errors if e["loc"][-1:] != ("str",) or e["type"] != "string_type"
+    ] or errors
     first = errors[0]
     path = _clean_path(first["loc"])
     line = _line_of(root, path)
@@ -91,9 +95,9 @@ def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
 
 
 def _clean_path(loc: tuple[Any, ...]) -> Path:
-    # pydantic adds the tag of a discriminated union ("inspect") to the location; YAML has no such
-    # level, so it is dropped to keep the path pointing at real keys.
-    return tuple(part for part in loc if part not in ("inspect", "lm_eval"))
+    # pydantic adds the tag of a union ("inspect", "RequiredCondition") to the location; YAML has
+    # no such level, so it is dropped to keep the path pointing at real keys.
+    return tuple(part for part in loc if part not in ("inspect", "lm_eval", "RequiredCondition"))
 
 
 def _format_path(path: Path) -> str:

@@ -171,6 +171,36 @@ class FindingMatch(_Strict):
     domain: Identifier | None = None
 
 
+class OnBreach(_Strict):
+    """What an overdue, unmet condition brings about: the model halted, or its tier capped."""
+
+    action: Literal["halt", "cap_tier"]
+    tier: TierId | None = None
+    """For cap_tier: the most open tier left anywhere (for example approved_partners)."""
+
+    @model_validator(mode="after")
+    def _tier_fits_action(self) -> OnBreach:
+        if self.action == "cap_tier" and self.tier in (None, "public"):
+            raise ValueError("on_breach: cap_tier needs a tier more closed than public")
+        if self.action == "halt" and self.tier is not None:
+            raise ValueError("on_breach: a halt takes no tier")
+        return self
+
+
+class RequiredCondition(_Strict):
+    """A condition a finding rule attaches, with its terms: when it is due, what fulfils it,
+    and what its breach brings about. A plain string is a continuing condition with no terms."""
+
+    text: str = Field(min_length=1)
+    due_days: int | None = Field(default=None, ge=1)
+    """Days from the decision by which it must be met; none: it continues while the decision
+    stands and is never overdue."""
+    evidence: str = ""
+    """What evidence fulfils it, in words (for example "red-team results for the fix")."""
+    on_breach: OnBreach | None = None
+    """The consequence when it is overdue and unmet; none: the breach is recorded only."""
+
+
 class FindingRule(_Strict):
     """A red-team finding rule: a cap on the tier, conditions to attach, or both."""
 
@@ -178,13 +208,19 @@ class FindingRule(_Strict):
     description: str
     match: FindingMatch
     max_tier: TierId | None = None
-    conditions: tuple[str, ...] = ()
+    conditions: tuple[str | RequiredCondition, ...] = ()
 
     @model_validator(mode="after")
     def _has_effect(self) -> FindingRule:
         if self.max_tier is None and not self.conditions:
             raise ValueError("a finding rule needs max_tier, conditions, or both")
         return self
+
+    def required(self) -> tuple[RequiredCondition, ...]:
+        """The rule's conditions with their terms (a plain string: continuing, no terms)."""
+        return tuple(
+            RequiredCondition(text=c) if isinstance(c, str) else c for c in self.conditions
+        )
 
 
 class Safeguard(_Strict):

@@ -18,6 +18,7 @@ DueKind = Literal[
     "panel_deadline_missed",
     "grant_expiring",
     "framework_effective",
+    "obligation_breached",
 ]
 
 GRANT_NOTICE_DAYS = 7

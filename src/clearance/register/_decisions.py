@@ -10,7 +10,15 @@ from clearance.framework import RULES, Framework, TierId, most_closed, tier_rank
 from clearance.register._applications import require_reviewer_of
 from clearance.register._deployment import DEPLOYED_RANK, Table, decided_table, prescribed_table
 from clearance.register._events import SCHEDULER, Change, Event
-from clearance.register._records import Application, Decision, Outcome, Principal, Reason
+from clearance.register._obligations import Condition, Settled, impose, settle_conditions
+from clearance.register._records import (
+    Application,
+    ConditionDeparture,
+    Decision,
+    Outcome,
+    Principal,
+    Reason,
+)
 
 
 def citable_rules(framework: Framework) -> set[str]:
@@ -42,7 +50,7 @@ def decide(
     outcome: Outcome,
     tier: TierId,
     jurisdictions: tuple[str, ...],
-    conditions: tuple[str, ...],
+    conditions: tuple[str | Condition, ...],
     reasons: tuple[Reason, ...],
     justification: str | None,
     now: dt.datetime,
@@ -54,7 +62,8 @@ def decide(
     `tier` in each of `jurisdictions`, or `tiers` per group, with `sector_tiers` per group and
     sector. A cell above its prescription needs a justification and is recorded as a departure;
     refusing what the assessment would deploy needs one too. An approval whose table is empty
-    approves internal deployment by the developer only.
+    approves internal deployment by the developer only. Each condition becomes an obligation;
+    dropping or weakening one that a framework rule requires is a departure too.
     """
     require_reviewer_of(application, reviewer)
     if application.state != "under_review":
@@ -65,9 +74,24 @@ def decide(
     _check_citations(reasons, application, framework)
     if outcome == "approved" and conditions:
         raise InvalidInput("outcome: a decision with conditions is approved_with_conditions")
+    if outcome == "denied" and conditions:
+        raise InvalidInput("conditions: a denial deploys nowhere and takes no conditions")
     if outcome == "approved_with_conditions" and not conditions:
         raise InvalidInput("conditions: approved_with_conditions needs at least one condition")
     justified = bool(justification and justification.strip())
+    settled: tuple[Settled, ...] = ()
+    condition_departures: tuple[ConditionDeparture, ...] = ()
+    if outcome != "denied":
+        settled, condition_departures = settle_conditions(
+            conditions, application.assessment, framework
+        )
+        if condition_departures and not justified:
+            first = condition_departures[0]
+            raise InvalidInput(
+                f"justification: the condition rule {first.rule} requires ({first.text!r}) is "
+                f"{first.change}: {first.detail}; a departure needs a written justification (or "
+                "keep the condition on the rule's terms)"
+            )
     if outcome == "denied":
         if tiers or sector_tiers:
             raise InvalidInput("tiers: a denial deploys nowhere; leave tiers empty")
@@ -91,20 +115,23 @@ def decide(
             sector_tiers=sector_tiers or {},
             justified=justified,
         )
-        departure = bool(table.departures)
+        departure = bool(table.departures) or bool(condition_departures)
     decision = _decision(
         new_id=new_id,
         application=application,
         framework=framework,
         outcome=outcome,
         table=table,
-        conditions=conditions,
+        conditions=tuple(c.text for c in settled),
         reasons=reasons,
         departure=departure,
         justification=justification if departure else None,
         deemed=False,
         decided_by=reviewer.id,
         now=now,
+    ).model_copy(update={"condition_departures": condition_departures})
+    obligations = impose(
+        decision=decision, organization_id=application.organization_id, settled=settled, now=now
     )
     updated = application.model_copy(update={"state": "decided", "decision_id": new_id})
     event = Event(
@@ -121,9 +148,13 @@ def decide(
             "sector_tiers": decision.sector_tiers,
             "departure": departure,
             "departures": [d.model_dump(mode="json") for d in decision.departures],
+            "condition_departures": [
+                d.model_dump(mode="json") for d in decision.condition_departures
+            ],
+            "obligations": [o.id for o in obligations],
         },
     )
-    return Change((updated, decision), (event,))
+    return Change((updated, decision, *obligations), (event,))
 
 
 def deem_decision(
@@ -147,7 +178,10 @@ def deem_decision(
         application.requested_jurisdictions,
         as_assessed=rule.tier == "as_assessed",
     )
-    conditions = tuple(application.assessment.get("conditions", ()))
+    settled, _ = settle_conditions(
+        tuple(application.assessment.get("conditions", ())), application.assessment, framework
+    )
+    conditions = tuple(c.text for c in settled)
     deadline = application.deadline.date().isoformat()
     if not table.tiers:
         text = (
@@ -183,6 +217,12 @@ def deem_decision(
         decided_by=None,
         now=now,
     )
+    obligations = impose(
+        decision=decision,
+        organization_id=application.organization_id,
+        settled=settled if outcome != "denied" else (),
+        now=now,
+    )
     updated = application.model_copy(update={"state": "decided", "decision_id": new_id})
     event = Event(
         kind="decision.deemed",
@@ -196,9 +236,10 @@ def deem_decision(
             "tiers": decision.tiers,
             "sector_tiers": decision.sector_tiers,
             "deadline": application.deadline.isoformat(),
+            "obligations": [o.id for o in obligations],
         },
     )
-    return Change((updated, decision), (event,))
+    return Change((updated, decision, *obligations), (event,))
 
 
 def _decision(

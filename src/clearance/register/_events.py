@@ -56,6 +56,11 @@ EventKind = Literal[
     "grant.expiring",
     "evidence.access_granted",
     "evidence.read",
+    "obligation.fulfilment_filed",
+    "obligation.fulfilment_accepted",
+    "obligation.fulfilment_rejected",
+    "obligation.breached",
+    "obligation.ended",
 ]
 
 SCHEDULER = "scheduler"

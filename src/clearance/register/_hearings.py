@@ -36,11 +36,15 @@ def open_hearing(
     organization_ids: tuple[str, ...],
     grounds: str,
     urgent: bool,
-    opener: Principal,
+    opener: Principal | str,
     framework: Framework,
     now: dt.datetime,
 ) -> Change:
-    """Open the hearing on an act; its date is `procedure.hearing_within_days` from now."""
+    """Open the hearing on an act; its date is `procedure.hearing_within_days` from now.
+
+    `opener` is the principal who ordered the act, or the scheduler for a breach consequence.
+    """
+    opened_by = opener if isinstance(opener, str) else opener.id
     hearing = Hearing(
         id=new_id,
         act=act,
@@ -49,7 +53,7 @@ def open_hearing(
         organization_ids=tuple(sorted(set(organization_ids))),
         grounds=grounds,
         urgent=urgent,
-        opened_by=opener.id,
+        opened_by=opened_by,
         opened_at=now,
         hold_by=now + dt.timedelta(days=framework.procedure.hearing_within_days),
     )
@@ -57,7 +61,7 @@ def open_hearing(
         kind="hearing.opened",
         subject=new_id,
         model_id=model_id,
-        actor=opener.id,
+        actor=opened_by,
         at=now,
         data={
             "act": act,

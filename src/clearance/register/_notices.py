@@ -13,7 +13,15 @@ from collections.abc import Callable, Sequence
 from clearance.register._events import Event
 from clearance.register._records import AccessRequest, Appeal, Grant, Hearing, Record
 
-_MODEL_OWNER = ("application", "information", "decision", "directive", "report", "model")
+_MODEL_OWNER = (
+    "application",
+    "information",
+    "decision",
+    "directive",
+    "report",
+    "model",
+    "obligation",
+)
 
 
 def notice_recipients(

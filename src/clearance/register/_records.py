@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from clearance.framework import TierId
 
@@ -28,6 +28,11 @@ GrantState = Literal["active", "expired", "revoked"]
 Channel = Literal["api", "app"]
 """How a call reaches a model: the developer's API, or the developer's consumer app."""
 CHANNELS: tuple[Channel, ...] = ("api", "app")
+ObligationState = Literal["open", "under_review", "met", "breached", "ended"]
+"""open: not yet met (a continuing one stays open while it stands); under_review: fulfilment
+evidence awaits a reviewer; met; breached: overdue and unmet, its consequence applied; ended:
+the decision it belonged to no longer stands."""
+FulfilmentState = Literal["filed", "accepted", "rejected"]
 ModelStatusName = Literal[
     "unreviewed", "pending", "approved", "denied", "restricted", "halted", "lapsed"
 ]
@@ -187,6 +192,68 @@ class Departure(Record):
     tier: TierId
 
 
+class ConditionDeparture(Record):
+    """A condition a framework rule requires that a decision dropped or weakened (justified)."""
+
+    rule: str
+    text: str
+    change: Literal["dropped", "weakened"]
+    detail: str
+
+
+class Consequence(Record):
+    """What a breached obligation brings about: the model halted, or its tier capped."""
+
+    action: Literal["halt", "cap_tier"]
+    tier: TierId | None = None
+
+    @model_validator(mode="after")
+    def _tier_fits_action(self) -> Consequence:
+        if self.action == "cap_tier" and self.tier in (None, "public"):
+            raise ValueError("cap_tier needs a tier more closed than public")
+        if self.action == "halt" and self.tier is not None:
+            raise ValueError("a halt takes no tier")
+        return self
+
+
+class Fulfilment(Record):
+    """Evidence the developer filed that an obligation is met, and the reviewer's answer."""
+
+    id: str
+    text: Text
+    evidence: tuple[Sha256, ...] = Field(min_length=1)
+    filed_by: str
+    filed_at: Instant
+    state: FulfilmentState = "filed"
+    reasons: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: Instant | None = None
+
+
+class Obligation(Record):
+    """A decision's condition as a typed record: due when, fulfilled by what, breached how."""
+
+    id: str
+    decision_id: str
+    model_id: str
+    organization_id: str
+    text: Text
+    rule: str | None = None
+    """The framework finding rule that requires it; None for a condition the reviewer added."""
+    due_at: Instant | None = None
+    """When it must be met; None: continuing (in force while the decision stands)."""
+    evidence: str = ""
+    """What evidence fulfils it, in words."""
+    on_breach: Consequence | None = None
+    state: ObligationState = "open"
+    fulfilments: tuple[Fulfilment, ...] = ()
+    created_at: Instant
+    met_at: Instant | None = None
+    breached_at: Instant | None = None
+    consequence_id: str | None = None
+    """The directive its breach issued."""
+
+
 class Decision(Record):
     """The outcome of an application, with reasons, conditions and its validity.
 
@@ -208,6 +275,8 @@ class Decision(Record):
     sector_tiers: dict[str, dict[str, TierId]] = Field(default_factory=dict)
     departure: bool = False
     departures: tuple[Departure, ...] = ()
+    condition_departures: tuple[ConditionDeparture, ...] = ()
+    """Conditions a framework rule requires that this decision dropped or weakened."""
     justification: str | None = None
     deemed: bool = False
     decided_by: str | None = None

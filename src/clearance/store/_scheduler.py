@@ -22,9 +22,12 @@ from clearance.register import (
     Due,
     Grant,
     Hearing,
+    ModelStatus,
+    Obligation,
     Record,
     appeal_due,
     application_due,
+    breach_obligation,
     close_appeal_window,
     decision_due,
     deem_decision,
@@ -38,6 +41,7 @@ from clearance.register import (
     lapse_due,
     miss_hearing,
     miss_panel_deadline,
+    obligation_due,
     warn_grant_expiry,
 )
 from clearance.store import _tables as t
@@ -85,6 +89,11 @@ def due_transitions(tx: Transaction, framework_of: FrameworkOf, now: dt.datetime
             found.append(due)
     for appeal in _rows(tx, Appeal, t.appeals.c.state == "filed", t.appeals.c.decide_by <= now):
         if (due := appeal_due(appeal, now)) is not None:
+            found.append(due)
+    for obligation in _rows(
+        tx, Obligation, t.obligations.c.state == "open", t.obligations.c.due_at <= now
+    ):
+        if (due := obligation_due(obligation, now)) is not None:
             found.append(due)
     found.extend(framework_dues(tx, now))
     return sorted(found)
@@ -145,9 +154,35 @@ def _transition(tx: Transaction, framework_of: FrameworkOf, due: Due, now: dt.da
         return miss_panel_deadline(appeal, appealed_act(tx, appeal), framework, now)
     if due.kind == "grant_expiring":
         return warn_grant_expiry(tx.get(Grant, due.subject), now)
+    if due.kind == "obligation_breached":
+        return _breach(tx, framework_of, tx.get(Obligation, due.subject), now)
     if due.kind == "framework_effective":
         return take_effect(tx, due.subject, now)
     return expire_grant(tx.get(Grant, due.subject), now)
+
+
+def _breach(
+    tx: Transaction, framework_of: FrameworkOf, obligation: Obligation, now: dt.datetime
+) -> Change:
+    decision = tx.get(Decision, obligation.decision_id)
+    status = tx.find_one(ModelStatus, id=obligation.model_id)
+    standing = (
+        not decision.set_aside
+        and not decision.lapsed
+        and decision.valid_until > now
+        and status is not None
+        and status.decision_id == decision.id
+    )
+    application = tx.get(Application, decision.application_id)
+    return breach_obligation(
+        obligation=obligation,
+        standing=standing,
+        active=tx.find(Directive, model_id=obligation.model_id, state="active"),
+        framework=framework_of(tx, application.framework_digest),
+        directive_id=f"dir_{secrets.token_hex(8)}",
+        hearing_id=f"hrg_{secrets.token_hex(8)}",
+        now=now,
+    )
 
 
 def _appeal_pending(tx: Transaction, decision_id: str) -> bool:

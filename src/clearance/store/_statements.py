@@ -42,6 +42,7 @@ from clearance.register import (
     Hearing,
     InformationRequest,
     ModelConfig,
+    Obligation,
     Organization,
     Principal,
     Record,
@@ -66,6 +67,7 @@ _RECORD_TYPES: dict[str, type[Record]] = {
     "report": RiskReport,
     "hearing": Hearing,
     "evidence": EvidenceGrant,
+    "obligation": Obligation,
 }
 # Defence in depth: no record carries these today, and none may reach a public statement.
 _SECRET_FIELDS = frozenset({"api_key", "key_hash", "key_id", "secret"})
@@ -129,6 +131,9 @@ def _records_for(event: Event, change: Change) -> list[Record]:
     # The event's own record when it names one; otherwise every record of its kind in the act
     # (a restore's grants are named by the directive that issued them).
     exact = [r for r in same if r.__dict__.get("id") == event.subject]
+    if event.kind in ("decision.made", "decision.deemed"):
+        # the decision's conditions, each a typed obligation, are signed with it
+        return [*(exact or same), *(r for r in change.records if isinstance(r, Obligation))]
     return exact or same
 
 

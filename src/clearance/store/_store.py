@@ -25,6 +25,7 @@ from clearance.register import (
     InformationRequest,
     ModelConfig,
     ModelStatus,
+    Obligation,
     Organization,
     Principal,
     Record,
@@ -51,6 +52,7 @@ TABLES: dict[type[Record], Table] = {
     ModelStatus: t.model_status,
     Hearing: t.hearings,
     EvidenceGrant: t.evidence_grants,
+    Obligation: t.obligations,
 }
 NOUNS: dict[type[Record], str] = {
     Organization: "organization",
@@ -67,6 +69,7 @@ NOUNS: dict[type[Record], str] = {
     ModelStatus: "model",
     Hearing: "hearing",
     EvidenceGrant: "evidence grant",
+    Obligation: "obligation",
 }
 
 ChangeHook = Callable[[Connection, Change], None]

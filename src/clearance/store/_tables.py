@@ -110,6 +110,14 @@ directives = _record_table(
     Column("issued_at", DateTime(timezone=True), nullable=False),
     indexes=("model_id", "state", "sunset_at"),
 )
+obligations = _record_table(
+    "obligations",
+    Column("model_id", String(64), ForeignKey("models.id"), nullable=False),
+    Column("decision_id", String(64), ForeignKey("decisions.id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=True),
+    indexes=("model_id", "decision_id", "state", "due_at"),
+)
 access_requests = _record_table(
     "access_requests",
     Column("model_id", String(64), ForeignKey("models.id"), nullable=False),

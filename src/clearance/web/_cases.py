@@ -20,6 +20,7 @@ from clearance.register import (
     Hearing,
     ModelConfig,
     ModelStatus,
+    Obligation,
     Organization,
     RiskReport,
 )
@@ -199,6 +200,9 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         ]
         variants = [(m, tx.get(ModelStatus, m.id)) for m in (model, *family)] if family else []
         proceedings = model_proceedings(tx, model, ctx.clock())
+        obligations = sorted(
+            tx.find(Obligation, model_id=model.id), key=lambda o: (o.created_at, o.id)
+        )
     return page(
         request,
         "model.html",
@@ -210,6 +214,7 @@ def model_page(name: str, request: Request, ctx: Ctx) -> HTMLResponse:
         grants=grants,
         usage=usage,
         proceedings=proceedings,
+        obligations=obligations,
     )
 
 
