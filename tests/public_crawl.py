@@ -43,11 +43,9 @@ def _values(reg: Register) -> dict[str, list[str]]:
         {e["sha256"] for a in applications for e in a["evidence"]}
         | {a["safeguards_declaration"] for a in applications if a["safeguards_declaration"]}
     )
-    appeals = [
-        appeal["id"]
-        for d in decisions
-        for appeal in reg.ok(None, "GET", f"/decisions/{d['id']}")["appeals"]
-    ]
+    answers = [reg.ok(None, "GET", f"/decisions/{d['id']}") for d in decisions]
+    appeals = [appeal["id"] for answer in answers for appeal in answer["appeals"]]
+    obligations = [o["id"] for answer in answers for o in answer["obligations"]]
     frameworks = [f["sha256"] for f in reg.ok(None, "GET", "/frameworks")["items"]]
     framework = reg.ok(None, "GET", "/frameworks/current")["framework"]
     return {
@@ -55,6 +53,7 @@ def _values(reg: Register) -> dict[str, list[str]]:
         "application_id": [a["id"] for a in applications],
         "decision_id": [d["id"] for d in decisions],
         "appeal_id": appeals,
+        "obligation_id": obligations,
         "directive_id": [d["id"] for d in items("/directives")],
         "hearing_id": [h["id"] for h in reg.ok(None, "GET", "/hearings")["items"]],
         "report_id": [r["id"] for r in items("/reports")],
