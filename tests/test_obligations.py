@@ -364,3 +364,34 @@ def test_a_breach_takes_effect_at_the_gateway(deployed: Deployment) -> None:
     )
     assert call(deployed, "partner", "atlas-capped") == "no_grant"  # partners only, by grant
     assert call(deployed, "dev", "atlas-capped") == "allowed"  # the developer's own use stays
+
+
+def test_a_new_decision_ends_the_obligations_of_the_one_it_replaces(terms: Register) -> None:
+    reg = terms
+    first = file_case(reg, "atlas-again")
+    (old,) = decide(reg, first)["obligations"]
+    application = reg.ok(
+        "dev",
+        "POST",
+        "/applications",
+        json={
+            "model": "atlas-again",
+            "requested_tier": "public",
+            "requested_jurisdictions": ["tier-1"],
+            "evidence": [e["sha256"] for e in first["evidence"]],
+            "safeguards": first["safeguards_declaration"],
+        },
+    )
+    reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
+    (new,) = decide(reg, application)["obligations"]
+    assert reg.ok(None, "GET", f"/obligations/{old['id']}")["state"] == "ended"
+    assert [e["subject"] for e in events_of(reg, "obligation.ended")] == [old["id"]]
+    reg.ok(
+        "dev",
+        "POST",
+        f"/obligations/{new['id']}/fulfilments",
+        json={"text": "Re-test attached.", "evidence": [retest(reg)]},
+    )
+    reg.clock.advance(days=31)
+    assert [d for d in run_clock(reg) if d["kind"] == "obligation_breached"] == []
+    assert reg.ok(None, "GET", "/models/atlas-again/status")["status"] == "approved"

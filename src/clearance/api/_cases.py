@@ -41,6 +41,7 @@ from clearance.register import (
     appoint_panel,
     assign_reviewer,
     decide,
+    end_obligations,
     file_appeal,
     file_application,
     request_information,
@@ -59,6 +60,8 @@ from clearance.store import (
 )
 
 router = APIRouter()
+OPEN = ("open", "under_review")
+"""The states of an obligation still in force."""
 Paging = Annotated[tuple[int, str | None], Depends(page_params)]
 
 
@@ -240,9 +243,17 @@ def add_decision(
             tiers=body.tiers,
             sector_tiers=body.sector_tiers,
         )
+        decision = change.records[1]
+        assert isinstance(decision, Decision)
+        replaced = tx.find(Obligation, model_id=application.model_id, state=OPEN)
+        change += end_obligations(replaced, decision.id, caller.id, ctx.clock())
         tx.apply(change)
-    obligations = [r.model_dump(mode="json") for r in change.records if isinstance(r, Obligation)]
-    return change.records[1].model_dump(mode="json") | {"obligations": obligations}
+    obligations = [
+        r.model_dump(mode="json")
+        for r in change.records
+        if isinstance(r, Obligation) and r.decision_id == decision.id
+    ]
+    return decision.model_dump(mode="json") | {"obligations": obligations}
 
 
 def _condition(body: str | NewCondition) -> str | Condition:

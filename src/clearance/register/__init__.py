@@ -61,6 +61,7 @@ from clearance.register._notices import notice_recipients
 from clearance.register._obligations import (
     Condition,
     breach_obligation,
+    end_obligations,
     file_fulfilment,
     obligation_due,
     review_fulfilment,
@@ -178,6 +179,7 @@ __all__ = [
     "decision_due",
     "deem_decision",
     "directive_due",
+    "end_obligations",
     "expire_directive",
     "expire_grant",
     "file_act_appeal",

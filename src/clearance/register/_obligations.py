@@ -281,6 +281,26 @@ def breach_obligation(
     )
 
 
+def end_obligations(
+    obligations: Sequence[Obligation], decision_id: str, actor: str, now: dt.datetime
+) -> Change:
+    """A new decision on the model replaces the one these belong to: the open ones end."""
+    records: list[Record] = []
+    events: list[Event] = []
+    for obligation in obligations:
+        if (
+            obligation.state not in ("open", "under_review")
+            or obligation.decision_id == decision_id
+        ):
+            continue
+        ended = obligation.model_copy(update={"state": "ended"})
+        records.append(ended)
+        events.append(
+            _event("obligation.ended", ended, actor, now, {"reason": f"replaced by {decision_id}"})
+        )
+    return Change(tuple(records), tuple(events))
+
+
 def _consequence(
     obligation: Obligation,
     consequence: Consequence,

@@ -14,6 +14,7 @@ from clearance.errors import Conflict
 from clearance.framework import Framework
 from clearance.register import (
     GRANT_NOTICE_DAYS,
+    SCHEDULER,
     Appeal,
     Application,
     Change,
@@ -32,6 +33,7 @@ from clearance.register import (
     decision_due,
     deem_decision,
     directive_due,
+    end_obligations,
     expire_directive,
     expire_grant,
     grant_due,
@@ -132,12 +134,16 @@ class _NotDue(Exception):
 def _transition(tx: Transaction, framework_of: FrameworkOf, due: Due, now: dt.datetime) -> Change:
     if due.kind == "deemed_approval":
         application = tx.get(Application, due.subject)
+        decision_id = f"dec_{secrets.token_hex(8)}"
+        replaced = tx.find(
+            Obligation, model_id=application.model_id, state=("open", "under_review")
+        )
         return deem_decision(
-            new_id=f"dec_{secrets.token_hex(8)}",
+            new_id=decision_id,
             application=application,
             framework=framework_of(tx, application.framework_digest),
             now=now,
-        )
+        ) + end_obligations(replaced, decision_id, SCHEDULER, now)
     if due.kind == "appeal_window_closed":
         decision = tx.get(Decision, due.subject)
         return close_appeal_window(decision, _appeal_pending(tx, decision.id), now)
