@@ -139,8 +139,10 @@ def test_statements_are_about_the_model_configuration_and_carry_no_keys(
     statement = Statement.from_json(SslibEnvelope.from_dict(json.loads(decision.envelope)).payload)
     assert statement.subjects[0].name == "model:atlas-2"
     assert statement.subjects[0].sha256 == model_digest(model) == decision.subject
-    (record,) = statement.predicate["records"]
+    record, *obligations = statement.predicate["records"]
     assert record["reasons"][0]["rules"] == ["evidence.missing", "cyber-critical"]
+    assert [o["text"] for o in obligations] == ["Report usage monthly."]  # signed with it
+    assert record["condition_departures"][0]["change"] == "dropped"  # the finding's condition
     assert statement.predicate["event"]["kind"] == "decision.made"
     payloads = b"".join(
         SslibEnvelope.from_dict(json.loads(r.envelope)).payload for r in logged

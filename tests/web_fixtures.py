@@ -111,7 +111,10 @@ def populate(reg: Register) -> Populated:
             "outcome": "approved_with_conditions",
             "tier": "public_safeguarded",
             "jurisdictions": ["tier-1"],
-            "conditions": ["Report misuse incidents to the register within 72 hours."],
+            "conditions": [
+                *application["assessment"]["conditions"],  # the framework requires them
+                "Report misuse incidents to the register within 72 hours.",
+            ],
             "reasons": [
                 {
                     "text": "Professional CTF results cannot rule out the High cyber level.",
