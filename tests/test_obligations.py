@@ -319,6 +319,21 @@ def test_a_required_condition_dropped_or_weakened_needs_a_justification(terms: R
     assert strict["due_at"].startswith("2026-06-11")
     assert own["rule"] is None and own["due_at"] is None and own["on_breach"] is None
 
+    # a continuing obligation stays in force once evidence is accepted, and is never overdue
+    filed = reg.ok(
+        "dev",
+        "POST",
+        f"/obligations/{own['id']}/fulfilments",
+        json={"text": "June usage report.", "evidence": [retest(reg)]},
+    )
+    review = f"/obligations/{own['id']}/fulfilments/{filed['fulfilments'][0]['id']}/review"
+    accepted = reg.ok("reviewer", "POST", review, json={"accepted": True, "reasons": "Received."})
+    assert (accepted["state"], accepted["met_at"]) == ("open", None)
+    reg.clock.advance(days=100)
+    breached = [d["subject"] for d in run_clock(reg) if d["kind"] == "obligation_breached"]
+    assert breached == [strict["id"]]  # the stricter terms the reviewer set took effect
+    assert reg.ok(None, "GET", "/models/atlas-strict/status")["status"] == "halted"
+
 
 @pytest.fixture
 def deployed(tmp_path: Path) -> Iterator[Deployment]:
