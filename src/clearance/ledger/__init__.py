@@ -112,6 +112,8 @@ from clearance.ledger._witness import (
     Witnessed,
     WitnessRefusal,
     check_add_checkpoint,
+    check_extends,
+    verify_add_checkpoint,
 )
 
 __all__ = [
@@ -162,6 +164,7 @@ __all__ = [
     "append_entries",
     "build_leaf",
     "check_add_checkpoint",
+    "check_extends",
     "check_newer",
     "check_quorum",
     "consistency_proof",
@@ -197,6 +200,7 @@ __all__ = [
     "sign_note",
     "sign_statement",
     "tree_root",
+    "verify_add_checkpoint",
     "verify_bundle",
     "verify_consistency",
     "verify_entry_proof",

@@ -14,7 +14,7 @@ from clearance.ledger._codec import b64decode, b64encode
 from clearance.ledger._errors import MalformedData, VerificationFailed
 from clearance.ledger._keys import SigningKey, VerifierKey
 from clearance.ledger._merkle import HASH_SIZE
-from clearance.ledger._note import open_note, parse_note, sign_note
+from clearance.ledger._note import Note, open_note, parse_note, sign_note, verify_note
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,18 @@ def open_checkpoint(
     signed it; signatures by other known keys (witnesses) must verify too.
     """
     note = open_note(signed, verifiers)
-    checkpoint = Checkpoint.from_text(note.text)
+    return _check_log_signed(note, Checkpoint.from_text(note.text), origin)
+
+
+def verify_checkpoint(
+    note: Note, checkpoint: Checkpoint, verifiers: Iterable[VerifierKey], *, origin: str
+) -> Checkpoint:
+    """`open_checkpoint` on a note and checkpoint already parsed (by `parse_note` and
+    `Checkpoint.from_text` of its text), so a caller that has parsed them need not again."""
+    return _check_log_signed(verify_note(note, verifiers), checkpoint, origin)
+
+
+def _check_log_signed(note: Note, checkpoint: Checkpoint, origin: str) -> Checkpoint:
     if checkpoint.origin != origin:
         raise VerificationFailed(
             f"checkpoint is from log {checkpoint.origin!r}, not the expected {origin!r}"

@@ -118,7 +118,11 @@ def _parse_signature(line: str) -> NoteSignature:
 def open_note(note: str | bytes, verifiers: Iterable[VerifierKey]) -> Note:
     """Parse a signed note and verify it: every signature by a known key must verify, and at
     least one must; signatures by unknown keys are ignored and returned as `unverified`."""
-    parsed = parse_note(note)
+    return verify_note(parse_note(note), verifiers)
+
+
+def verify_note(parsed: Note, verifiers: Iterable[VerifierKey]) -> Note:
+    """`open_note` on a note already parsed (by `parse_note`): the same checks and result."""
     known: dict[tuple[str, int], VerifierKey] = {}
     for key in verifiers:
         slot = (key.name, key.key_id)

@@ -21,11 +21,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from clearance.ledger._checkpoint import Checkpoint, open_checkpoint, parse_checkpoint
+from clearance.ledger._checkpoint import Checkpoint, verify_checkpoint
 from clearance.ledger._codec import b64decode, b64encode
 from clearance.ledger._errors import LedgerError, MalformedData
 from clearance.ledger._keys import VerifierKey
 from clearance.ledger._merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
+from clearance.ledger._note import Note, parse_note
 
 MAX_PROOF_LINES = 63
 TLOG_SIZE_TYPE = "text/x.tlog.size"
@@ -55,9 +56,14 @@ class AddCheckpoint:
     checkpoint: str
 
     @cached_property
+    def note(self) -> Note:
+        """The checkpoint as a signed note, signatures not checked."""
+        return parse_note(self.checkpoint)
+
+    @cached_property
     def parsed(self) -> Checkpoint:
         """The checkpoint's contents, signatures not checked."""
-        return parse_checkpoint(self.checkpoint)
+        return Checkpoint.from_text(self.note.text)
 
     def to_text(self) -> str:
         """The request body."""
@@ -112,18 +118,36 @@ def check_add_checkpoint(
 
     `log_keys` are the keys trusted for the checkpoint's origin (empty: an unknown log, 404);
     `latest` is the witness's record for that origin (None before the first cosignature).
+    The two halves, `verify_add_checkpoint` and `check_extends`, can run apart: the first
+    needs no state, so a witness can do it before it takes its lock.
     """
+    checkpoint = verify_add_checkpoint(request, log_keys)
+    check_extends(request, checkpoint, latest)
+    return checkpoint
+
+
+def verify_add_checkpoint(request: AddCheckpoint, log_keys: Sequence[VerifierKey]) -> Checkpoint:
+    """What does not depend on the witness's record: a log it follows (404), the log's
+    signature (403), and an old size within the checkpoint's (400)."""
     origin = request.parsed.origin
     if not log_keys:
         raise WitnessRefusal(404, f"this witness does not follow the log {origin!r}")
     try:
-        checkpoint = open_checkpoint(request.checkpoint, log_keys, origin=origin)
+        checkpoint = verify_checkpoint(request.note, request.parsed, log_keys, origin=origin)
     except LedgerError as exc:
         raise WitnessRefusal(403, f"no valid signature by a key of {origin!r}: {exc}") from None
     if request.old_size > checkpoint.size:
         raise WitnessRefusal(
             400, f"old size {request.old_size} is beyond the checkpoint's size {checkpoint.size}"
         )
+    return checkpoint
+
+
+def check_extends(request: AddCheckpoint, checkpoint: Checkpoint, latest: Witnessed | None) -> None:
+    """Whether the verified `checkpoint` extends `latest`, the witness's record for its log:
+    the old size must be the witness's (409 with its size), the same size must have the same
+    root (409, a split view), and the consistency proof must verify (422)."""
+    origin = checkpoint.origin
     held = latest.size if latest is not None else 0
     if request.old_size != held:
         raise WitnessRefusal(
@@ -139,7 +163,7 @@ def check_add_checkpoint(
             )
         if request.proof:
             raise WitnessRefusal(422, "a consistency proof between equal sizes must be empty")
-        return checkpoint
+        return
     if request.old_size == 0 and request.proof:
         raise WitnessRefusal(422, "the consistency proof from size 0 must be empty")
     try:
@@ -150,4 +174,3 @@ def check_add_checkpoint(
         raise WitnessRefusal(
             422, f"the checkpoint does not extend the one the witness holds: {exc}"
         ) from None
-    return checkpoint

@@ -22,7 +22,9 @@ from typing import Any
 from clearance.ledger import (
     TLOG_SIZE_TYPE,
     AddCheckpoint,
+    Checkpoint,
     LedgerError,
+    NoteSignature,
     VerifierKey,
     WitnessRefusal,
 )
@@ -49,6 +51,9 @@ class WitnessApp:
         self.store = store
         self.logs = logs
         self.clock = clock
+        self._pending: list[
+            tuple[AddCheckpoint, Checkpoint, int, asyncio.Future[list[NoteSignature]]]
+        ] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -77,12 +82,28 @@ class WitnessApp:
         except LedgerError as exc:
             return 400, "text/plain", exc.message + "\n"
         try:
-            lines = await asyncio.wrap_future(self.store.submit(request, self.clock()))
+            checkpoint = self.store.verify(request)
+            waiter: asyncio.Future[list[NoteSignature]] = asyncio.get_running_loop().create_future()
+            self._pending.append((request, checkpoint, self.clock(), waiter))
+            if len(self._pending) == 1:
+                asyncio.get_running_loop().call_soon(self._flush)
+            lines = await waiter
         except WitnessRefusal as refusal:
             if refusal.status == 409 and refusal.size is not None:
                 return 409, TLOG_SIZE_TYPE, f"{refusal.size}\n"
             return refusal.status, "text/plain", refusal.message + "\n"
         return 200, "text/plain", "".join(line.line for line in lines)
+
+    def _flush(self) -> None:
+        pending, self._pending = self._pending, []
+        outcomes = self.store.decide([(r, c, now) for r, c, now, _ in pending])
+        for (*_, waiter), outcome in zip(pending, outcomes, strict=True):
+            if waiter.done():
+                continue
+            if isinstance(outcome, BaseException):
+                waiter.set_exception(outcome)
+            else:
+                waiter.set_result(outcome)
 
     def _about(self) -> str:
         verifier = self.store.cosigner.verifier

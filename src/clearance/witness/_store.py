@@ -7,9 +7,20 @@ later cosign a different history. Here every decision and its write happen insid
 transaction (`BEGIN IMMEDIATE`, so concurrent witnesses on one file serialize too), committed
 with `synchronous=FULL` in WAL mode: a commit is on disk before anyone is answered.
 
-A commit costs an fsync (about 2 ms here), so requests that arrive while one commits are
-decided together in the next transaction, in arrival order, each against the state the ones
-before it left (group commit); every answer waits for the commit that covers it.
+A commit costs an fsync (2 to 9 ms on the development machine), so requests that arrive while
+one commits are decided together in the next transaction, in arrival order, each against the
+state the ones before it left (group commit); every answer waits for the commit that covers it.
+Only what depends on the stored state runs in the writer: the log's signature is checked by
+the caller of `submit` before the request is queued (it needs no state, and so runs while the
+writer waits on the disk), and the writer signs the cosignatures once the commit is on disk.
+
+Why `synchronous=FULL` and not NORMAL: in WAL mode both survive the witness process being
+killed at any point (a commit is in the operating system's hands once `COMMIT` returns), but
+with NORMAL the last commits can be lost when the machine itself stops (power cut, kernel
+panic). A witness that forgets a checkpoint it cosigned can then be led to cosign another
+history of the same size, which is the one thing a witness exists never to do; tlog-witness
+asks that the new checkpoint be persisted before the cosignature is returned. Group commit
+pays the fsync once per batch rather than once per checkpoint.
 
 Checkpoints the witness refused because they conflict with what it holds (another root for the
 same size, or no consistency with it) are kept too, as evidence of a log that showed two
@@ -28,12 +39,14 @@ from pathlib import Path
 
 from clearance.ledger import (
     AddCheckpoint,
+    Checkpoint,
     Cosigner,
     NoteSignature,
     VerifierKey,
     Witnessed,
     WitnessRefusal,
-    check_add_checkpoint,
+    check_extends,
+    verify_add_checkpoint,
 )
 
 _SCHEMA = """
@@ -71,10 +84,18 @@ class Conflict:
 
 
 class _Job:
-    def __init__(self, request: AddCheckpoint, now: int) -> None:
+    def __init__(
+        self,
+        request: AddCheckpoint,
+        checkpoint: Checkpoint,
+        now: int,
+        future: Future[list[NoteSignature]],
+    ) -> None:
         self.request = request
+        self.checkpoint = checkpoint
+        """The request's checkpoint, its log signature verified."""
         self.now = now
-        self.future: Future[list[NoteSignature]] = Future()
+        self.future = future
 
 
 class WitnessStore:
@@ -102,11 +123,58 @@ class WitnessStore:
             self._db.close()
 
     def submit(self, request: AddCheckpoint, now: int) -> Future[list[NoteSignature]]:
-        """Queue a request; the future holds the cosignature lines once the new state is on
-        disk, or raises WitnessRefusal."""
-        job = _Job(request, now)
-        self._jobs.put(job)
-        return job.future
+        """Queue a request for the writer thread; the future holds the cosignature lines once
+        the new state is on disk, or raises WitnessRefusal.
+
+        The checks that need no state run here, in the caller's thread, before anything is
+        queued (see `verify`).
+        """
+        future: Future[list[NoteSignature]] = Future()
+        try:
+            checkpoint = self.verify(request)
+        except WitnessRefusal as refusal:
+            future.set_exception(refusal)
+            return future
+        self._jobs.put(_Job(request, checkpoint, now, future))
+        return future
+
+    def verify(self, request: AddCheckpoint) -> Checkpoint:
+        """The checks that need no stored state: a log this witness follows (404), its
+        signature (403), the old size within the checkpoint's (400). Any thread may call it."""
+        return verify_add_checkpoint(request, self.log_keys(request.parsed.origin))
+
+    def decide(
+        self, batch: Sequence[tuple[AddCheckpoint, Checkpoint, int]]
+    ) -> list[list[NoteSignature] | BaseException]:
+        """Decide verified requests (`verify`'s checkpoint, and the time) in order, in one
+        transaction, in the caller's thread; returns each one's cosignature lines or its
+        WitnessRefusal once the commit is on disk (or the error that stopped the commit, for
+        every one). An event loop can batch the requests that arrive together and call this
+        between its turns: no thread hand-off, and the fsync is shared by the batch."""
+        refusals: list[WitnessRefusal | None] = []
+        try:
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for request, checkpoint, now in batch:
+                        refusals.append(self._one(request, checkpoint, now))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+        except BaseException as exc:
+            return [exc] * len(batch)
+        # on disk now: only from here may a cosignature leave the witness
+        outcomes: list[list[NoteSignature] | BaseException] = []
+        for (_, checkpoint, now), refusal in zip(batch, refusals, strict=True):
+            if refusal is not None:
+                outcomes.append(refusal)
+                continue
+            try:
+                outcomes.append([self.cosigner.cosign(checkpoint.text, now)])
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def add_checkpoint(self, request: AddCheckpoint, now: int) -> list[NoteSignature]:
         """Decide, store and cosign one request (waits for its commit)."""
@@ -152,33 +220,20 @@ class WitnessStore:
                 return
 
     def _decide(self, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, list[NoteSignature] | BaseException]] = []
-        try:
-            with self._lock:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for job in batch:
-                        outcomes.append((job, self._one(job)))
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-        except BaseException as exc:
-            for job in batch:
-                job.future.set_exception(exc)
-            return
-        for job, outcome in outcomes:
+        outcomes = self.decide([(job.request, job.checkpoint, job.now) for job in batch])
+        for job, outcome in zip(batch, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 job.future.set_exception(outcome)
             else:
                 job.future.set_result(outcome)
 
-    def _one(self, job: _Job) -> list[NoteSignature] | WitnessRefusal:
-        request = job.request
-        origin = request.parsed.origin
+    def _one(
+        self, request: AddCheckpoint, checkpoint: Checkpoint, now: int
+    ) -> WitnessRefusal | None:
+        origin = checkpoint.origin
         latest = self._latest(origin)
         try:
-            checkpoint = check_add_checkpoint(request, self.log_keys(origin), latest)
+            check_extends(request, checkpoint, latest)
         except WitnessRefusal as refusal:
             if latest is not None and _contradicts(refusal, latest, request):
                 self._db.execute(
@@ -191,7 +246,7 @@ class WitnessStore:
                         latest.size,
                         latest.note,
                         refusal.message,
-                        job.now,
+                        now,
                     ),
                 )
             return refusal
@@ -201,9 +256,9 @@ class WitnessStore:
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (origin) DO UPDATE SET size = excluded.size, "
                 "root_hash = excluded.root_hash, note = excluded.note, "
                 "cosigned_at = excluded.cosigned_at",
-                (origin, checkpoint.size, checkpoint.root_hash, request.checkpoint, job.now),
+                (origin, checkpoint.size, checkpoint.root_hash, request.checkpoint, now),
             )
-        return [self.cosigner.cosign(checkpoint.text, job.now)]
+        return None
 
 
 def _contradicts(refusal: WitnessRefusal, latest: Witnessed, request: AddCheckpoint) -> bool:
