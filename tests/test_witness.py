@@ -186,52 +186,62 @@ def test_the_witness_command_refuses_bad_set_ups(tmp_path: Path, log: GrowingLog
 
 @pytest.mark.slow
 def test_sigkill_mid_update_keeps_the_witness_state(tmp_path: Path) -> None:
-    log = GrowingLog.new()
-    sizes = list(range(1, 401))
-    for size in sizes:
-        log.grow(size)
+    # four logs fed at once, so the kill lands while requests are being decided and committed
+    logs = [GrowingLog.new(f"test.example/log{n}", bytes([n + 1]) * 32) for n in range(4)]
+    sizes = list(range(1, 301))
+    for log in logs:
+        for size in sizes:
+            log.grow(size)
     folder, vkey_file, port = tmp_path / "witness", tmp_path / "log.vkey", free_port()
-    vkey_file.write_text(log.key.vkey + "\n")
+    vkey_file.write_text("".join(log.key.vkey + "\n" for log in logs))
     child = start_witness(folder, NAME, vkey_file, port)
-    acknowledged: list[int] = []
-    sent: list[int] = []
+    acknowledged: dict[str, list[int]] = {log.origin: [] for log in logs}
+    sent: dict[str, list[int]] = {log.origin: [] for log in logs}
+    lock = threading.Lock()
     killed = threading.Event()
 
-    def feed() -> None:
+    def feed(log: GrowingLog) -> None:
         old = 0
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             for size in sizes:
-                sent.append(size)
+                sent[log.origin].append(size)
                 try:
                     answer = post(client, log.request(old, size).to_text())
                 except httpx.TransportError:
                     return
                 assert answer.status_code == 200, answer.text
-                acknowledged.append(size)
+                acknowledged[log.origin].append(size)
                 old = size
-                if len(acknowledged) == 150:
-                    os.kill(child.pid, signal.SIGKILL)
-                    killed.set()
+                with lock:
+                    if sum(map(len, acknowledged.values())) >= 400 and not killed.is_set():
+                        os.kill(child.pid, signal.SIGKILL)
+                        killed.set()
 
-    feeder = threading.Thread(target=feed)
-    feeder.start()
-    feeder.join(timeout=120)
+    feeders = [threading.Thread(target=feed, args=(log,)) for log in logs]
+    for feeder in feeders:
+        feeder.start()
+    for feeder in feeders:
+        feeder.join(timeout=120)
     assert killed.is_set()
     child.wait(timeout=30)
     assert child.returncode == -signal.SIGKILL
     stop(child)
+    # the other logs were still being fed when the kill came
+    assert sum(len(sent[o]) - len(acknowledged[o]) for o in sent) >= 2
 
     child = start_witness(folder, NAME, vkey_file, port)
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
-            held = post(client, log.request(0, 400).to_text())
-            assert held.status_code == 409
-            size = int(held.text)
-            # every acknowledged cosignature is remembered; at most the request in flight more
-            assert max(acknowledged) <= size <= max(sent)
-            assert post(client, log.request(size, 400).to_text()).status_code == 200
-            # and what it remembers is the exact checkpoint of that size
-            fork = sign_checkpoint(Checkpoint(log.origin, 400, b"\x0f" * 32), log.key)
-            assert post(client, f"old 400\n\n{fork}").status_code == 409
+            for log in logs:
+                last = sizes[-1]
+                held = post(client, log.request(0, last).to_text())
+                assert held.status_code == 409
+                size = int(held.text)
+                # every acknowledged cosignature is remembered; at most the request in flight
+                assert max(acknowledged[log.origin]) <= size <= max(sent[log.origin])
+                assert post(client, log.request(size, last).to_text()).status_code == 200
+                # and what it remembers is the exact checkpoint of that size
+                fork = sign_checkpoint(Checkpoint(log.origin, last, b"\x0f" * 32), log.key)
+                assert post(client, f"old {last}\n\n{fork}").status_code == 409
     finally:
         stop(child)
