@@ -2,13 +2,18 @@
 three witnesses configured against none.
 
     python bench/witness.py --json bench/_work/witness.json
-    python bench/witness.py --skip-register          # the witness alone (about 30 s)
+    python bench/witness.py --skip-register          # the witness alone
 
-Witness: a log of our own (signed checkpoints and consistency proofs made up front) is fed to
+Witness: logs of our own (signed checkpoints and consistency proofs made up front) are fed to
 `WitnessStore` (SQLite, WAL, synchronous=FULL: each answer waits for its commit) and to
-`clearance witness` over HTTP (uvicorn, keep-alive connections, one per log), side by side with
-the crypto floor: one Ed25519 verification (the log's signature) and one signing (the
-cosignature) per checkpoint, nothing else.
+`clearance witness` over HTTP (uvicorn, keep-alive connections, one per log, each log sending
+its next checkpoint when the last is cosigned, as a log does), side by side with three
+references measured in the same round: the crypto floor (one Ed25519 verification, the log's
+signature, and one signing, the cosignature, per checkpoint, nothing else), the HTTP floor (the
+same uvicorn settings and client against an app that answers a fixed cosignature line without
+reading anything), and the disk (one SQLite commit with synchronous=FULL, and with NORMAL). For
+each server the CPU time it used per checkpoint is read from /proc, a figure less hostage to
+the machine's load than a rate.
 
 Register: `clearance serve` on a fresh data folder, appends through `POST
 /api/v1/organizations` (each a signed statement, a leaf and a checkpoint) from one keep-alive
@@ -72,6 +77,53 @@ def make_log(origin: str, count: int, seed: int) -> tuple[SigningKey, list[AddCh
     return key, requests
 
 
+def null_app() -> Any:
+    """The HTTP floor: an ASGI app that reads the body and answers one fixed cosignature line."""
+    line = ("\u2014 bench/w " + "A" * 96 + "\n").encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", b"%d" % len(line)),
+    ]
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": line})
+
+    return app
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def disk_commit(work: Path, synchronous: str, count: int = 200) -> tuple[float, float]:
+    """One small SQLite commit in WAL mode: (wall ms, CPU µs) each, as the witness commits."""
+    import sqlite3
+
+    db = sqlite3.connect(work / f"disk-{synchronous}.db", isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    db.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)")
+    started, cpu = time.perf_counter(), time.process_time()
+    for n in range(count):
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR REPLACE INTO t VALUES (?, ?)", (str(n % 8), os.urandom(300)))
+        db.execute("COMMIT")
+    wall = (time.perf_counter() - started) / count * 1e3
+    used = (time.process_time() - cpu) / count * 1e6
+    db.close()
+    return wall, used
+
+
 def crypto_floor(key: SigningKey, requests: list[AddCheckpoint]) -> float:
     """Checkpoints/s for the two Ed25519 operations a cosignature needs, and nothing else."""
     cosigner = Cosigner(SigningKey.generate("bench/w", b"\x09" * 32))
@@ -126,31 +178,44 @@ async def _feed(port: int, requests: list[AddCheckpoint]) -> None:
     writer.close()
 
 
-def over_http(work: Path, logs: list[tuple[SigningKey, list[AddCheckpoint]]]) -> float:
-    vkeys = work / "logs.vkey"
-    vkeys.write_text("".join(key.vkey + "\n" for key, _ in logs))
+def over_http(
+    work: Path, logs: list[tuple[SigningKey, list[AddCheckpoint]]], *, null: bool = False
+) -> tuple[float, float]:
+    """(checkpoints/s, server CPU µs per checkpoint) for `clearance witness` fed every log at
+    once, or for the null app (the HTTP floor) when `null`."""
     port = free_port()
-    child = start(
-        ["witness", "--data-dir", str(work / "w"), "--name", "bench/w", "--log-key", str(vkeys),
-         "--port", str(port)],
-        port,
-        "/",
-    )  # fmt: skip
+    if null:
+        child = start([str(Path(__file__)), "--null-server", str(port)], port, "/", module=False)
+    else:
+        vkeys = work / f"logs{len(logs)}.vkey"
+        vkeys.write_text("".join(key.vkey + "\n" for key, _ in logs))
+        folder = work / f"w{len(logs)}"
+        child = start(
+            ["witness", "--data-dir", str(folder), "--name", "bench/w", "--log-key", str(vkeys),
+             "--port", str(port)],
+            port,
+            "/",
+        )  # fmt: skip
     try:
 
         async def everything() -> None:
             await asyncio.gather(*(_feed(port, requests) for _, requests in logs))
 
+        count = sum(len(r) for _, r in logs)
+        cpu = cpu_seconds(child.pid)
         started = time.perf_counter()
         asyncio.run(everything())
-        return sum(len(r) for _, r in logs) / (time.perf_counter() - started)
+        rate = count / (time.perf_counter() - started)
+        return rate, (cpu_seconds(child.pid) - cpu) / count * 1e6
     finally:
         stop(child)
 
 
-def start(args: list[str], port: int, probe: str) -> subprocess.Popen[bytes]:
+def start(
+    args: list[str], port: int, probe: str, *, module: bool = True
+) -> subprocess.Popen[bytes]:
     child = subprocess.Popen(
-        [sys.executable, "-m", "clearance", *args],
+        [sys.executable, *(["-m", "clearance"] if module else []), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -229,38 +294,88 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--logs", type=int, default=8, help="logs fed at once (default 8)")
     parser.add_argument("--checkpoints", type=int, default=1000, help="per log (default 1000)")
+    parser.add_argument(
+        "--many-logs",
+        type=int,
+        default=64,
+        help="logs fed at once in the wider HTTP case, the same checkpoints in all (default 64)",
+    )
     parser.add_argument("--seconds", type=float, default=10, help="per register run")
-    parser.add_argument("--rounds", type=int, default=3, help="register runs of each kind")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each (default 3)")
     parser.add_argument("--skip-register", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
+    parser.add_argument("--null-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.null_server:
+        from clearance.gateway import serve
+
+        serve(null_app(), "127.0.0.1", args.null_server)
+        return 0
     figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         work = Path(tmp)
         logs = [
             make_log(f"bench.example/log{n}", args.checkpoints, n + 1) for n in range(args.logs)
         ]
-        names = ("crypto_floor", "store_sequential_one_log", "store_pipelined_all_logs",
-                 "http_all_logs")  # fmt: skip
-        samples: dict[str, list[float]] = {name: [] for name in names}
+        each = max(1, args.checkpoints * args.logs // args.many_logs)
+        many = [make_log(f"bench.example/many{n}", each, 100 + n) for n in range(args.many_logs)]
+        rates = ("crypto_floor", "store_sequential_one_log", "store_pipelined_all_logs",
+                 "http_floor", "http_all_logs", "http_many_logs")  # fmt: skip
+        cpus = ("crypto_floor_cpu_us", "http_floor_cpu_us", "http_all_logs_cpu_us",
+                "http_many_logs_cpu_us")  # fmt: skip
+        disks = ("commit_full_ms", "commit_full_cpu_us", "commit_normal_ms",
+                 "commit_normal_cpu_us")  # fmt: skip
+        samples: dict[str, list[float]] = {name: [] for name in rates + cpus + disks}
         for round_ in range(args.rounds):
-            # each round on fresh files, the four side by side, so the machine's load hits all
+            # each round on fresh files, all side by side, so the machine's load hits all
             rounds = work / f"witness{round_}"
             rounds.mkdir()
+            cpu = time.process_time()
             samples["crypto_floor"].append(crypto_floor(*logs[0]))
+            samples["crypto_floor_cpu_us"].append(
+                (time.process_time() - cpu) / len(logs[0][1]) * 1e6
+            )
+            for synchronous in ("full", "normal"):
+                wall, used = disk_commit(rounds, synchronous.upper())
+                samples[f"commit_{synchronous}_ms"].append(wall)
+                samples[f"commit_{synchronous}_cpu_us"].append(used)
             for name, value in in_process(rounds, logs).items():
                 samples[name].append(value)
-            samples["http_all_logs"].append(over_http(rounds, logs))
+            for name, feed, null in (
+                ("http_floor", logs, True),
+                ("http_all_logs", logs, False),
+                ("http_many_logs", many, False),
+            ):
+                rate, used = over_http(rounds, feed, null=null)
+                samples[name].append(rate)
+                samples[f"{name}_cpu_us"].append(used)
             print(
                 f"witness round {round_ + 1}: "
-                + ", ".join(f"{n} {samples[n][-1]:,.0f}/s" for n in names),
+                + ", ".join(f"{n} {samples[n][-1]:,.0f}/s" for n in rates)
+                + "; server CPU per checkpoint: "
+                + ", ".join(f"{n} {samples[n][-1]:,.0f}" for n in cpus)
+                + "; disk: "
+                + ", ".join(f"{n} {samples[n][-1]:,.2f}" for n in disks),
                 flush=True,
             )
-        for name in names:
-            figures[name] = samples[name]
-            median = statistics.median(samples[name])
-            ratio = median / statistics.median(samples["crypto_floor"])
-            print(f"witness {name}: median {median:,.0f} checkpoints/s ({ratio:.2f} of the floor)")
+        medians = {name: statistics.median(values) for name, values in samples.items()}
+        for name, values in samples.items():
+            figures[name] = values
+        figures["medians"] = medians
+        floor = medians["crypto_floor"]
+        for name in rates:
+            print(
+                f"witness {name}: median {medians[name]:,.0f} checkpoints/s "
+                f"({medians[name] / floor:.2f} of the crypto floor)"
+            )
+        for name in cpus:
+            ratio = medians[name] / medians["crypto_floor_cpu_us"]
+            print(f"CPU per checkpoint, {name}: median {medians[name]:,.0f} µs ({ratio:.2f} x)")
+        print(
+            f"SQLite commit, FULL: {medians['commit_full_ms']:.2f} ms "
+            f"({medians['commit_full_cpu_us']:.0f} µs CPU); NORMAL: "
+            f"{medians['commit_normal_ms']:.2f} ms ({medians['commit_normal_cpu_us']:.0f} µs CPU)"
+        )
         if not args.skip_register:
             runs: dict[str, list[float]] = {"none": [], "three": []}
             for round_ in range(args.rounds):
@@ -274,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
             figures["register_ratio_three_over_none"] = ratio
             print(f"register appends with 3 witnesses / none (medians): {ratio:.3f}")
     figures["load_after"] = os.getloadavg()[0]
+    print(f"load average: {figures['load_before']:.1f} before, {figures['load_after']:.1f} after")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
