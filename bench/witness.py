@@ -303,6 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10, help="per register run")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each (default 3)")
     parser.add_argument("--skip-register", action="store_true")
+    parser.add_argument("--skip-witness", action="store_true", help="the register part alone")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--null-server", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -314,68 +315,72 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, Any] = {"load_before": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="clearance-bench-") as tmp:
         work = Path(tmp)
-        logs = [
-            make_log(f"bench.example/log{n}", args.checkpoints, n + 1) for n in range(args.logs)
-        ]
-        each = max(1, args.checkpoints * args.logs // args.many_logs)
-        many = [make_log(f"bench.example/many{n}", each, 100 + n) for n in range(args.many_logs)]
-        rates = ("crypto_floor", "store_sequential_one_log", "store_pipelined_all_logs",
-                 "http_floor", "http_all_logs", "http_many_logs")  # fmt: skip
-        cpus = ("crypto_floor_cpu_us", "http_floor_cpu_us", "http_all_logs_cpu_us",
-                "http_many_logs_cpu_us")  # fmt: skip
-        disks = ("commit_full_ms", "commit_full_cpu_us", "commit_normal_ms",
-                 "commit_normal_cpu_us")  # fmt: skip
-        samples: dict[str, list[float]] = {name: [] for name in rates + cpus + disks}
-        for round_ in range(args.rounds):
-            # each round on fresh files, all side by side, so the machine's load hits all
-            rounds = work / f"witness{round_}"
-            rounds.mkdir()
-            cpu = time.process_time()
-            samples["crypto_floor"].append(crypto_floor(*logs[0]))
-            samples["crypto_floor_cpu_us"].append(
-                (time.process_time() - cpu) / len(logs[0][1]) * 1e6
-            )
-            for synchronous in ("full", "normal"):
-                wall, used = disk_commit(rounds, synchronous.upper())
-                samples[f"commit_{synchronous}_ms"].append(wall)
-                samples[f"commit_{synchronous}_cpu_us"].append(used)
-            for name, value in in_process(rounds, logs).items():
-                samples[name].append(value)
-            for name, feed, null in (
-                ("http_floor", logs, True),
-                ("http_all_logs", logs, False),
-                ("http_many_logs", many, False),
-            ):
-                rate, used = over_http(rounds, feed, null=null)
-                samples[name].append(rate)
-                samples[f"{name}_cpu_us"].append(used)
+        if not args.skip_witness:
+            logs = [
+                make_log(f"bench.example/log{n}", args.checkpoints, n + 1) for n in range(args.logs)
+            ]
+            each = max(1, args.checkpoints * args.logs // args.many_logs)
+            many = [
+                make_log(f"bench.example/many{n}", each, 100 + n) for n in range(args.many_logs)
+            ]
+            rates = ("crypto_floor", "store_sequential_one_log", "store_pipelined_all_logs",
+                     "http_floor", "http_all_logs", "http_many_logs")  # fmt: skip
+            cpus = ("crypto_floor_cpu_us", "http_floor_cpu_us", "http_all_logs_cpu_us",
+                    "http_many_logs_cpu_us")  # fmt: skip
+            disks = ("commit_full_ms", "commit_full_cpu_us", "commit_normal_ms",
+                     "commit_normal_cpu_us")  # fmt: skip
+            samples: dict[str, list[float]] = {name: [] for name in rates + cpus + disks}
+            for round_ in range(args.rounds):
+                # each round on fresh files, all side by side, so the machine's load hits all
+                rounds = work / f"witness{round_}"
+                rounds.mkdir()
+                cpu = time.process_time()
+                samples["crypto_floor"].append(crypto_floor(*logs[0]))
+                samples["crypto_floor_cpu_us"].append(
+                    (time.process_time() - cpu) / len(logs[0][1]) * 1e6
+                )
+                for synchronous in ("full", "normal"):
+                    wall, used = disk_commit(rounds, synchronous.upper())
+                    samples[f"commit_{synchronous}_ms"].append(wall)
+                    samples[f"commit_{synchronous}_cpu_us"].append(used)
+                for name, value in in_process(rounds, logs).items():
+                    samples[name].append(value)
+                for name, feed, null in (
+                    ("http_floor", logs, True),
+                    ("http_all_logs", logs, False),
+                    ("http_many_logs", many, False),
+                ):
+                    rate, used = over_http(rounds, feed, null=null)
+                    samples[name].append(rate)
+                    samples[f"{name}_cpu_us"].append(used)
+                print(
+                    f"witness round {round_ + 1}: "
+                    + ", ".join(f"{n} {samples[n][-1]:,.0f}/s" for n in rates)
+                    + "; server CPU per checkpoint: "
+                    + ", ".join(f"{n} {samples[n][-1]:,.0f}" for n in cpus)
+                    + "; disk: "
+                    + ", ".join(f"{n} {samples[n][-1]:,.2f}" for n in disks),
+                    flush=True,
+                )
+            medians = {name: statistics.median(values) for name, values in samples.items()}
+            for name, values in samples.items():
+                figures[name] = values
+            figures["medians"] = medians
+            floor = medians["crypto_floor"]
+            for name in rates:
+                print(
+                    f"witness {name}: median {medians[name]:,.0f} checkpoints/s "
+                    f"({medians[name] / floor:.2f} of the crypto floor)"
+                )
+            for name in cpus:
+                ratio = medians[name] / medians["crypto_floor_cpu_us"]
+                print(f"CPU per checkpoint, {name}: median {medians[name]:,.0f} µs ({ratio:.2f} x)")
             print(
-                f"witness round {round_ + 1}: "
-                + ", ".join(f"{n} {samples[n][-1]:,.0f}/s" for n in rates)
-                + "; server CPU per checkpoint: "
-                + ", ".join(f"{n} {samples[n][-1]:,.0f}" for n in cpus)
-                + "; disk: "
-                + ", ".join(f"{n} {samples[n][-1]:,.2f}" for n in disks),
-                flush=True,
+                f"SQLite commit, FULL: {medians['commit_full_ms']:.2f} ms "
+                f"({medians['commit_full_cpu_us']:.0f} µs CPU); NORMAL: "
+                f"{medians['commit_normal_ms']:.2f} ms "
+                f"({medians['commit_normal_cpu_us']:.0f} µs CPU)"
             )
-        medians = {name: statistics.median(values) for name, values in samples.items()}
-        for name, values in samples.items():
-            figures[name] = values
-        figures["medians"] = medians
-        floor = medians["crypto_floor"]
-        for name in rates:
-            print(
-                f"witness {name}: median {medians[name]:,.0f} checkpoints/s "
-                f"({medians[name] / floor:.2f} of the crypto floor)"
-            )
-        for name in cpus:
-            ratio = medians[name] / medians["crypto_floor_cpu_us"]
-            print(f"CPU per checkpoint, {name}: median {medians[name]:,.0f} µs ({ratio:.2f} x)")
-        print(
-            f"SQLite commit, FULL: {medians['commit_full_ms']:.2f} ms "
-            f"({medians['commit_full_cpu_us']:.0f} µs CPU); NORMAL: "
-            f"{medians['commit_normal_ms']:.2f} ms ({medians['commit_normal_cpu_us']:.0f} µs CPU)"
-        )
         if not args.skip_register:
             runs: dict[str, list[float]] = {"none": [], "three": []}
             for round_ in range(args.rounds):
