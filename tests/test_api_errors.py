@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clearance.examples import example_path
 from tests.register_fixtures import Register
 from tests.test_register_lifecycle import file_application
 
@@ -84,6 +85,10 @@ def test_bad_framework_upload(register: Register) -> None:
     response = register.call("admin", "POST", "/frameworks", content=b"id: [\n")
     error = assert_shape(response, 422, "invalid_input")
     assert "not valid YAML" in error["message"]
+    impossible = example_path().read_text().replace("2026-06-01", "2026-02-30", 1)
+    response = register.call("admin", "POST", "/frameworks", content=impossible.encode())
+    error = assert_shape(response, 422, "invalid_input")
+    assert error["message"].startswith("framework:20:17: 2026-02-30 is not a valid date")
 
 
 def test_bad_evidence_upload(register: Register) -> None:

@@ -31,6 +31,18 @@ BAD = {
     "unknown_key": (as_yaml(small(extra=1)), "unknown key 'extra'"),
     "bad_yaml": ("id: [\n", "not valid YAML"),
     "empty": ("", "the file is empty"),
+    "impossible_date": (
+        as_yaml(small()).replace("'2026-07-01'", "2026-02-30"),
+        "2026-02-30 is not a valid date",
+    ),
+    "misspelled_key": (
+        as_yaml(small()).replace("thresholds:", "tresholds:"),
+        "did you mean 'thresholds'?",
+    ),
+    "yaml_boolean": (
+        as_yaml(small()).replace("- US\n", "- NO\n", 1),
+        "YAML read NO as the boolean false",
+    ),
 }
 
 

@@ -14,6 +14,10 @@ from clearance.framework import canonical_json, framework_digest, parse_framewor
 from tests.framework_data import SMALL, as_yaml, load, small
 
 
+def load_text(text: str) -> Any:
+    return parse_framework(text, "fw.yaml")
+
+
 def refused(data: dict[str, Any] | str) -> str:
     text = data if isinstance(data, str) else as_yaml(data)
     with pytest.raises(InvalidInput) as info:
@@ -169,6 +173,68 @@ def test_missing_required_key() -> None:
     data = small()
     del data["title"]
     assert "required key 'title' is missing" in refused(data)
+
+
+def test_a_date_that_does_not_exist_is_named_with_its_line() -> None:
+    text = as_yaml(small()).replace("effective_date: '2026-07-01'", "effective_date: 2026-02-30")
+    assert "2026-02-30" in text
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if "2026-02-30" in row)
+    message = refused(text)
+    assert message.startswith(f"fw.yaml:{line}:")
+    assert "2026-02-30 is not a valid date (day is out of range for month)" in message
+
+
+def test_a_misspelled_required_key_is_named() -> None:
+    data = small()
+    data["metrics"][0]["tresholds"] = data["metrics"][0].pop("thresholds")
+    message = refused(data)
+    assert "required key 'thresholds' is missing; found 'tresholds'" in message
+    assert "did you mean 'thresholds'?" in message
+
+
+def test_a_misspelled_optional_key_gets_a_suggestion() -> None:
+    data = small()
+    data["domains"][0]["levels"][0]["descripton"] = "the floor"
+    assert "unknown key 'descripton'; did you mean 'description'?" in refused(data)
+    data = small()
+    data["metrics"][0]["source"]["reduccer"] = "mean"  # inside the discriminated union
+    assert "did you mean 'reducer'?" in refused(data)
+
+
+def test_an_unknown_key_without_a_likely_meaning_gets_no_suggestion() -> None:
+    data = small()
+    data["domains"][0]["levels"][1]["colour"] = "red"
+    message = refused(data)
+    assert "unknown key 'colour'" in message and "did you mean" not in message
+
+
+def test_yaml_reading_no_as_false_is_explained() -> None:
+    text = as_yaml(small()).replace("- US\n", "- NO\n", 1)
+    assert "- NO\n" in text
+    message = refused(text)
+    assert "YAML read NO as the boolean false" in message and "quote it, as 'NO'" in message
+    assert load_text(text.replace("- NO\n", "- 'NO'\n")).group_of("NO") is not None
+
+
+def test_yaml_reading_a_version_as_a_number_is_explained() -> None:
+    text = as_yaml(small()).replace("version: '1.0'", "version: 1.10")
+    assert "YAML read 1.10 as the number 1.1: quote it, as '1.10'" in refused(text)
+
+
+def test_a_quoted_value_of_the_wrong_kind_gets_no_yaml_hint() -> None:
+    data = small()
+    data["title"] = 5
+    assert "YAML read" in refused(data)
+    assert "YAML read" not in refused(as_yaml(small()).replace("title: ", "title: [a] #", 1))
+
+
+def test_aliases_that_expand_too_far_or_contain_themselves_are_refused() -> None:
+    bomb = "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    for level in "bcdef":
+        previous = chr(ord(level) - 1)
+        bomb += f"{level}: &{level} [{', '.join([f'*{previous}'] * 10)}]\n"
+    assert "expands to more than 100,000 values" in refused(bomb)
+    assert refused("a: &x [1, *x]\n") == "fw.yaml:1: an anchor is used inside itself (a cycle)"
 
 
 def test_fields_added_later_leave_an_older_frameworks_identity_alone() -> None:

@@ -27,6 +27,13 @@ class InvalidInput(ClearanceError):
     code = "invalid_input"
 
 
+class FrameworkError(InvalidInput):
+    """A framework text that cannot be read or does not follow the schema.
+
+    Its message starts with the place (`FILE:LINE: ...`) wherever the problem has one.
+    """
+
+
 class EvidenceRefused(ClearanceError):
     """Evidence that cannot be counted: unreadable, unfinished, or not comparable."""
 

@@ -10,30 +10,125 @@ import rfc8785
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from clearance.errors import InvalidInput
+from clearance.errors import FrameworkError
+from clearance.framework._explain import describe
 from clearance.framework._schema import Framework
 
-Path = tuple[str | int, ...]
+MAX_NODES = 100_000
+"""The most YAML nodes a framework may expand to (aliases counted at each use): the example has
+under 2,000, and an alias bomb (each anchor used ten times by the next) is refused before it is
+turned into Python values."""
+
+
+class _UnreadableValue(yaml.constructor.ConstructorError):
+    """A scalar YAML recognized (by its pattern) but could not turn into a value."""
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """PyYAML's safe loader (on libyaml where installed, ten times faster); a scalar it cannot
+    turn into a value is a YAML error with its place.
+
+    PyYAML lets the constructors' own errors through (`2026-02-30` matches the date pattern, then
+    fails in `datetime.date` with a ValueError); here they carry the node's line and column.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, OverflowError, TypeError) as exc:
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                problem = f"{node.value} is not a valid date ({exc}); write dates as YYYY-MM-DD"
+            else:
+                problem = f"{_short(node.value)} cannot be read as {node.tag.rsplit(':', 1)[-1]}"
+            raise _UnreadableValue(None, None, problem, node.start_mark) from None
 
 
 def parse_framework(text: str, source: str = "<framework>") -> Framework:
-    """Parse and validate a framework from YAML text; `source` names it in error messages."""
+    """Parse and validate a framework from YAML text; `source` names it in error messages.
+
+    Every problem is a FrameworkError whose message names the place: bad YAML, a value YAML
+    cannot read (an impossible date), a document too large or nested too deeply, or one that
+    does not follow the schema.
+    """
     if not text.strip():
-        raise InvalidInput(f"{source}: the file is empty; a framework is a YAML mapping")
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise InvalidInput(f"{source}{where}: not valid YAML: {problem}") from None
+        raise FrameworkError(f"{source}: the file is empty; a framework is a YAML mapping")
+    node, data = _read_yaml(text, source)
     if not isinstance(data, dict):
-        raise InvalidInput(f"{source}: a framework is a YAML mapping, not {type(data).__name__}")
+        raise FrameworkError(f"{source}: a framework is a YAML mapping, not {type(data).__name__}")
     try:
         return Framework.model_validate(data)
     except ValidationError as exc:
-        raise InvalidInput(_describe(exc, node, source)) from None
+        raise FrameworkError(describe(exc, node, source)) from None
+    except RecursionError:
+        raise FrameworkError(f"{source}: the document is nested too deeply") from None
+
+
+def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
+    """The document's node tree (for line numbers) and its value, composed once."""
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_size(node, source)
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise FrameworkError(
+            f"{source}:{line}: not valid YAML: character {exc.character:#06x} is not allowed"
+        ) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).replace("\n", " ")
+        if not isinstance(exc, _UnreadableValue):
+            problem = f"not valid YAML: {problem}"
+        raise FrameworkError(f"{source}{where}: {problem}") from None
+    except RecursionError:
+        raise FrameworkError(f"{source}: the document is nested too deeply") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return node, data
+
+
+def _check_size(root: yaml.Node, source: str) -> None:
+    """Refuse an alias that contains itself, and a document that expands past MAX_NODES."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            line = node.start_mark.line + 1
+            raise FrameworkError(f"{source}:{line}: an anchor is used inside itself (a cycle)")
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            for child in node.value:
+                total += size(child)
+        elif isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                total += size(key_node) + size(value_node)
+        open_.discard(key)
+        if total > MAX_NODES:
+            raise FrameworkError(
+                f"{source}: the document expands to more than {MAX_NODES:,} values "
+                "(aliases counted at each use); a framework is far smaller"
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:37] + "...")
 
 
 def framework_digest(framework: Framework) -> str:
@@ -72,62 +167,3 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def _describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
-    errors = exc.errors(include_url=False)
-    # a condition is a string or a mapping with its terms: a mapping's problem is the one to name
-    errors = [
-        e for e in errors if e["loc"][-1:] != ("str",) or e["type"] != "string_type"
-    ] or errors
-    first = errors[0]
-    path = _clean_path(first["loc"])
-    line = _line_of(root, path)
-    where = f"{source}:{line}" if line is not None else source
-    location = _format_path(path) or "top level"
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden" and path:
-        message = f"unknown key {path[-1]!r}"
-    elif first["type"] == "missing" and path:
-        message = f"required key {path[-1]!r} is missing"
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return f"{where}: at {location}: {message}{more if len(errors) > 1 else ''}"
-
-
-def _clean_path(loc: tuple[Any, ...]) -> Path:
-    # pydantic adds the tag of a union ("inspect", "RequiredCondition") to the location; YAML has
-    # no such level, so it is dropped to keep the path pointing at real keys.
-    return tuple(part for part in loc if part not in ("inspect", "lm_eval", "RequiredCondition"))
-
-
-def _format_path(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _line_of(node: yaml.Node | None, path: Path) -> int | None:
-    """The 1-based line of the deepest YAML node along `path`."""
-    if node is None:
-        return None
-    line = node.start_mark.line + 1
-    for part in path:
-        child: yaml.Node | None = None
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                    child = value
-                    line = key.start_mark.line + 1
-                    break
-        elif (
-            isinstance(node, yaml.SequenceNode)
-            and isinstance(part, int)
-            and 0 <= part < len(node.value)
-        ):
-            child = node.value[part]
-            line = child.start_mark.line + 1
-        if child is None:
-            break
-        node = child
-    return line
