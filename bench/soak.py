@@ -311,7 +311,7 @@ def main() -> None:
             )  # fmt: skip
             redis_url = f"redis://127.0.0.1:{redis_port}/0"
         data = work / "data"
-        init = [*clearance, "init", "--data-dir", str(data)]
+        init = [*clearance, "init", "--data-dir", str(data), "--example-framework"]
         if args.database_url:
             init += ["--database-url", args.database_url]
         subprocess.run(init, check=True, capture_output=True)

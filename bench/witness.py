@@ -243,8 +243,8 @@ def register_run(work: Path, name: str, witnesses: int, seconds: float) -> dict[
     """Appends/s through the REST API of a fresh register with `witnesses` witnesses."""
     data = work / name
     subprocess.run(
-        [sys.executable, "-m", "clearance", "init", "--data-dir", str(data), "--origin",
-         "bench.example/log"],
+        [sys.executable, "-m", "clearance", "init", "--data-dir", str(data),
+         "--example-framework", "--origin", "bench.example/log"],
         check=True,
         capture_output=True,
     )  # fmt: skip

@@ -77,3 +77,17 @@ def test_the_api_reference_is_current() -> None:
     assert (ROOT / "docs" / "api.md").read_text() == generate(), (
         "docs/api.md is stale: run python scripts/make_api_docs.py"
     )
+
+
+def test_the_readme_links_nothing_outside_the_repository() -> None:
+    """A clone (or an offline reader) can follow every link; no address of the outside world."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    assert not re.search(r"https?://(?!127\.0\.0\.1|localhost)", text)
+    targets = re.findall(r"\]\(([^)]+)\)", text) + re.findall(r"^\[[^\]]+\]:\s*(\S+)", text, re.M)
+    assert targets
+    for target in targets:
+        path = target.split("#", 1)[0]
+        assert path and not re.match(r"[a-z][a-z0-9+.-]*:", path), target
+        assert (ROOT / path).exists(), f"README links {target}, which is not in the repository"

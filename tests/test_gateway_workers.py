@@ -152,7 +152,7 @@ def test_serve_workers_each_follow_the_register_and_meter_once(tmp_path: Path) -
     from tests.register_fixtures import FakeClock, Register
 
     data = tmp_path / "data"
-    init = Command("init", "--data-dir", str(data))
+    init = Command("init", "--data-dir", str(data), "--example-framework")
     assert init.process.wait(timeout=60) == 0, init.output
     init.stop()
     port = free_port()

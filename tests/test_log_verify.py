@@ -137,7 +137,8 @@ def clearance(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_bundle_and_verify_round_trip_through_the_cli(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    assert clearance("init", "--data-dir", str(data), cwd=tmp_path).returncode == 0
+    init = clearance("init", "--data-dir", str(data), "--example-framework", cwd=tmp_path)
+    assert init.returncode == 0
     made = clearance("bundle", "1", "-o", "b.json", "--data-dir", str(data), cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     vkey = (data / "authority.vkey").read_text().strip()

@@ -27,18 +27,43 @@ def init_command(
     database_url: DatabaseOption = None,
     framework: Annotated[
         Path | None,
-        typer.Option("--framework", help="Framework YAML to publish; the example by default."),
+        typer.Option(
+            "--framework",
+            help="Framework YAML to publish as the first version; without it (and without "
+            "--example-framework) none is published, and applications wait until one is.",
+        ),
     ] = None,
+    example_framework: Annotated[
+        bool,
+        typer.Option(
+            "--example-framework",
+            help="Publish the shipped example framework (marked as an example: not any "
+            "authority's policy), to try the register out.",
+        ),
+    ] = False,
     authority: Annotated[str, typer.Option(help="The authority's name.")] = "Release Authority",
     jurisdiction: Annotated[str, typer.Option(help="The authority's country code.")] = "US",
     origin: Annotated[
         str | None, typer.Option(help="The transparency log's origin (its key name).")
     ] = None,
 ) -> None:
-    """Create a register: database, authority signing key, first administrator key."""
+    """Create a register: database, authority signing key, first administrator key, and the
+    first framework when one is given."""
+    from clearance.errors import InvalidInput
+    from clearance.examples import example_path
+    from clearance.framework import framework_digest, parse_framework
     from clearance.server import ADMIN_KEY, AUTHORITY_VKEY, init_data_dir
 
-    text = read_text(framework) if framework is not None else None
+    if framework is not None and example_framework:
+        raise InvalidInput("give --framework FILE or --example-framework, not both")
+    if framework is not None:
+        text: str | None = read_text(framework)
+        source = str(framework)
+    elif example_framework:
+        text, source = example_path().read_text(), "example"
+    else:
+        text, source = None, ""
+    published = parse_framework(text, source) if text is not None else None
     folder, _ = init_data_dir(
         data_dir,
         database_url=database_url,
@@ -52,6 +77,17 @@ def init_command(
     typer.echo(f"  database: {folder.database_url}")
     typer.echo(f"  log origin: {folder.origin}; verifier key in {data_dir / AUTHORITY_VKEY}")
     typer.echo(f"  first administrator's API key: {data_dir / ADMIN_KEY} (readable by you only)")
+    if published is None:
+        typer.echo(
+            "  framework: none published; applications are refused until the administrator "
+            "publishes one (POST /api/v1/frameworks with the YAML text)"
+        )
+    else:
+        example = " (the shipped example: not any authority's policy)" if published.example else ""
+        typer.echo(
+            f"  framework: {published.id} {published.version}{example}, from {source}, "
+            f"sha256:{framework_digest(published)}"
+        )
     typer.echo(f"\nNext: clearance serve --data-dir {data_dir}")
 
 
@@ -59,7 +95,7 @@ def serve_command(
     data_dir: DataDirOption,
     database_url: DatabaseOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    port: Annotated[int, typer.Option(help="Port to listen on; 0 picks a free one.")] = 8080,
     workers: Annotated[
         int,
         typer.Option(
@@ -76,7 +112,13 @@ def serve_command(
         ),
     ] = None,
 ) -> None:
-    """Serve the register: API under /api/v1, the gateway at /v1, the log and the web pages."""
+    """Serve the register on one address until Ctrl-C.
+
+    The web pages at /, the REST API under /api/v1 (OpenAPI at /openapi.json, docs at
+    /api/docs), the OpenAI-compatible gateway at /v1 (base URL http://HOST:PORT/v1), the
+    transparency log under /log, /metrics and /healthz. It also runs the clock (deadlines,
+    expiries, scheduled framework versions) and delivers webhook notices.
+    """
     import dataclasses
     import uuid
     from typing import Any
@@ -100,13 +142,17 @@ def serve_command(
         )
         return gateway_first(app_for(folder, gateway=settings, leader=index == 0))
 
-    typer.echo(
-        f"clearance register on http://{host}:{port}/ (API: /api/v1, OpenAPI: /openapi.json)"
-        + (f", {workers} workers" if workers > 1 else "")
-    )
-    if folder.witnesses:
+    def announce(bound: int) -> None:
+        # only once the port is ours: a busy port is one error line, no address announced
         typer.echo(
-            f"  checkpoints go to {len(folder.witnesses)} witness(es) for cosigning; "
-            f"published once {folder.witness_quorum} have cosigned"
+            f"clearance register on http://{host}:{bound}/ (API: /api/v1, OpenAPI: "
+            f"/openapi.json, gateway base URL: http://{host}:{bound}/v1)"
+            + (f", {workers} workers" if workers > 1 else "")
         )
-    run_workers(make, host, port, workers, log_level="info")
+        if folder.witnesses:
+            typer.echo(
+                f"  checkpoints go to {len(folder.witnesses)} witness(es) for cosigning; "
+                f"published once {folder.witness_quorum} have cosigned"
+            )
+
+    run_workers(make, host, port, workers, on_bound=announce, log_level="info")

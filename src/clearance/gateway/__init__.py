@@ -11,7 +11,7 @@ from clearance.gateway._follow import CHANNEL, SNAPSHOT_PATH, USAGE_PATH, Follow
 from clearance.gateway._health import Health
 from clearance.gateway._limits import Limiter, LocalLimiter, RedisLimiter, redis_client
 from clearance.gateway._metering import NO_GRANT, Meter, MeterCollector, UsageRow
-from clearance.gateway._proxy import DEFAULT_MAX_BODY, Gateway, SnapshotRefused
+from clearance.gateway._proxy import DEFAULT_MAX_BODY, Gateway, SnapshotRefused, misdirected
 from clearance.gateway._serve import PerWorker, serve
 from clearance.gateway._shared_limits import SharedLimiter
 from clearance.gateway._spool import Spool
@@ -44,6 +44,7 @@ __all__ = [
     "default_workers",
     "error_json",
     "metrics_registry",
+    "misdirected",
     "redis_client",
     "run_workers",
     "serve",

@@ -38,6 +38,32 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 FORWARDED = {"/chat/completions", "/embeddings", "/responses"}
+ENDPOINTS = "POST /v1/chat/completions, /v1/embeddings, /v1/responses and GET /v1/models"
+OPENAI_PATHS = ("/chat/completions", "/completions", "/embeddings", "/responses", "/models")
+
+
+def misdirected(path: str, method: str) -> str | None:
+    """For a register serving the gateway at /v1: why a call looks meant for it, or None.
+
+    `/v1` alone is the base URL itself; an OpenAI path at the root, or POSTed under another
+    prefix (`/api/v1/chat/completions`), is a client given the wrong base URL.
+    """
+    if path in ("/v1", "/v1/"):
+        return (
+            "/v1 is the gateway's base URL, not an endpoint: give it to your client as its "
+            f"base_url; the gateway serves {ENDPOINTS}"
+        )
+    for endpoint in OPENAI_PATHS:
+        if path == endpoint or (
+            method == "POST" and endpoint != "/models" and path.endswith(endpoint)
+        ):
+            return (
+                f"no such endpoint: {path}; the gateway's base URL ends in /v1 (for example "
+                f"base_url='http://HOST:PORT/v1'), so this call goes to /v1{endpoint}"
+            )
+    return None
+
+
 JSON_HEADERS = [(b"content-type", b"application/json")]
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
@@ -140,6 +166,8 @@ class Gateway:
             path = path[len(root) :]
         if path.startswith("/v1/"):
             path = path[3:]
+        elif path == "/v1":
+            path = "/"
         method = scope["method"]
         if path in FORWARDED:
             if method != "POST":
@@ -147,11 +175,13 @@ class Gateway:
             return await self._forward(scope, receive, send, path)
         if path == "/models" and method == "GET":
             return await self._models(scope, send)
-        await _reply(send, 404, "unknown_url", f"no such endpoint: {path}")
+        if path == "/":
+            message = f"/v1 is the gateway's base URL, not an endpoint; it serves {ENDPOINTS}"
+        else:
+            message = f"no such endpoint: /v1{path}; the gateway serves {ENDPOINTS}"
+        await _reply(send, 404, "unknown_url", message)
 
-    def _caller(
-        self, scope: Scope, now: float
-    ) -> tuple[KeyEntry | None, Verdict | None, str, int]:
+    def _caller(self, scope: Scope, now: float) -> tuple[KeyEntry | None, Verdict | None, str, int]:
         """(the key's entry, refusal, use case, content length) from the request head."""
         token = ""
         use_case = ""

@@ -12,6 +12,7 @@ the supervisor stops every worker gracefully. A worker whose supervisor is gone 
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import signal
@@ -21,6 +22,8 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+
+from clearance.errors import InvalidInput
 
 log = logging.getLogger("clearance.workers")
 
@@ -46,9 +49,15 @@ def _bind(host: str, port: int, reuse_port: bool) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        reason = (exc.strerror or str(exc)).lower()
+        hint = (
+            "; is another server there? choose another --port"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        raise InvalidInput(f"cannot listen on {host}:{port}: {reason}{hint}") from None
     sock.set_inheritable(True)
     return sock
 

@@ -134,7 +134,7 @@ def content_digest(content: Mapping[str, Any]) -> str:
 
 def compile_content(
     *,
-    framework: Framework,
+    framework: Framework | None,
     organizations: Iterable[Organization],
     principals: Iterable[tuple[Principal, str, str]],
     models: Iterable[ModelConfig],
@@ -145,7 +145,9 @@ def compile_content(
     """The snapshot's content from register records; `principals` are (principal, key id, hash).
 
     Statuses come as stored; a decision whose validity ended by `now` counts as lapsed here even
-    before the register's clock has written that down. Revoked grants are left out.
+    before the register's clock has written that down. Revoked grants are left out. With no
+    framework published yet, no organization is in a jurisdiction group (and no model is
+    approved, so the gateway serves nothing).
     """
     by_id = {m.id: m for m in models}
     content_models: dict[str, Any] = {}
@@ -178,7 +180,7 @@ def compile_content(
         }
     orgs: dict[str, Any] = {}
     for org in sorted(organizations, key=lambda o: o.id):
-        group = framework.group_of(org.jurisdiction)
+        group = framework.group_of(org.jurisdiction) if framework is not None else None
         orgs[org.id] = {
             "kind": org.kind,
             "country": org.jurisdiction,

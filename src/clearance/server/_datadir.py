@@ -102,11 +102,21 @@ def _write_private(path: Path, text: str) -> None:
         handle.write(text)
 
 
+class _Example:
+    """The shipped example framework, as `init_data_dir`'s default (tests and the demo)."""
+
+    def __repr__(self) -> str:
+        return "EXAMPLE_FRAMEWORK"
+
+
+EXAMPLE_FRAMEWORK = _Example()
+
+
 def init_data_dir(
     path: Path,
     *,
     database_url: str | None = None,
-    framework_text: str | None = None,
+    framework_text: str | _Example | None = EXAMPLE_FRAMEWORK,
     authority_name: str = "Release Authority",
     jurisdiction: str = "US",
     origin: str | None = None,
@@ -115,13 +125,17 @@ def init_data_dir(
 ) -> tuple[DataDir, str]:
     """Create a data folder; returns it and the first administrator's API key.
 
+    `framework_text` is published as the first framework; None publishes none (the register
+    refuses applications until one is); by default the shipped example is published.
+
     Everything that can be checked is checked before anything is written, and a failure part
     way removes the folder it created, so a failed init leaves nothing half-made.
     """
     if (path / SETTINGS).exists():
         raise InvalidInput(f"{path}: already initialized (found {SETTINGS}); use a new folder")
-    text = framework_text if framework_text is not None else example_path().read_text()
-    parse_framework(text, "framework")
+    text = example_path().read_text() if isinstance(framework_text, _Example) else framework_text
+    if text is not None:
+        parse_framework(text, "framework")
     if not re.fullmatch(r"[A-Z]{2}", jurisdiction):
         raise InvalidInput(f"jurisdiction: {jurisdiction!r} is not a two-letter country code")
     if not authority_name.strip():
@@ -148,7 +162,7 @@ def _create(
     path: Path,
     *,
     database_url: str | None,
-    framework_text: str,
+    framework_text: str | None,
     authority_name: str,
     jurisdiction: str,
     origin: str | None,
@@ -188,7 +202,8 @@ def _create(
         key_id, key_hash, api_key = new_api_key()
         tx.add_principal(admin, key_id, key_hash)
         tx.apply(create_principal(admin, authority, None))
-        publish_framework(tx, text, admin.id, now)
+        if text is not None:
+            publish_framework(tx, text, admin.id, now)
     engine.dispose()
     _write_private(path / AUTHORITY_KEY, key.skey + "\n")
     (path / AUTHORITY_VKEY).write_text(key.vkey + "\n")

@@ -27,7 +27,8 @@ from sqlalchemy import Connection, func, select
 
 from clearance.api import Context
 from clearance.api._auth import Caller, Ctx
-from clearance.errors import InvalidInput, Unauthorized
+from clearance.errors import InvalidInput, NotFound, Unauthorized
+from clearance.framework import Framework
 from clearance.gateway import (
     CHANNEL,
     DEFAULT_MAX_BODY,
@@ -41,7 +42,9 @@ from clearance.gateway import (
     Upstream,
     Upstreams,
     UsageRow,
+    error_json,
     metrics_registry,
+    misdirected,
     redis_client,
 )
 from clearance.ledger import SigningKey, sign_envelope
@@ -102,7 +105,10 @@ def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl:
     """The snapshot of the register as it stands now."""
     now = context.clock()
     with store.read() as tx:
-        _, framework = context.framework(tx)
+        try:
+            framework: Framework | None = context.framework(tx)[1]
+        except NotFound:  # none published yet (`clearance init` without one)
+            framework = None
         rows = tx.connection.execute(
             select(t.principals.c.body, t.principals.c.key_id, t.principals.c.key_hash)
         )
@@ -397,8 +403,17 @@ class GatewayFirst:
         self.gateway = gateway
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
-            return await self.gateway(scope, receive, send)
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path.startswith("/v1/"):
+                return await self.gateway(scope, receive, send)
+            hint = misdirected(path, scope["method"])
+            if hint is not None:  # an OpenAI client given the wrong base URL
+                body = error_json(404, "unknown_url", hint)
+                headers = [(b"content-type", b"application/json")]
+                await send({"type": "http.response.start", "status": 404, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return None
         return await self.app(scope, receive, send)
 
 
