@@ -121,10 +121,58 @@ def test_the_evidence_came_from_real_inspect_runs_through_the_gateway(demo: Any)
     data_dir, _, _, _ = demo
     from clearance.evidence import load_evidence
 
+    from clearance.demo._evals import TASKS
+
     run = load_evidence(Path(data_dir) / "evidence" / "atlas-2-cyber" / "ctf_professional.eval")
     assert run.kind == "eval"
     assert run.model == "openai-api/clearance/atlas-2-cyber"
-    assert run.epochs == 5 and run.samples == 40
+    samples, epochs, _ = TASKS["ctf_professional"]
+    assert (run.epochs, run.samples) == (epochs, samples) == (2, 20)
+
+
+def test_the_register_asks_for_the_effort_the_evals_spent(demo: Any) -> None:
+    """The demo's framework, as published, lowers the example's minimums to what the demo ran."""
+    from clearance.demo._evals import TASKS
+
+    _, base_url, _, _ = demo
+    with httpx.Client(base_url=f"{base_url}/api/v1") as api:
+        (published,) = api.get("/frameworks").json()["items"]
+        assert (published["id"], published["version"]) == ("frontier-example", "1.0.0-demo")
+        framework = api.get(f"/frameworks/{published['sha256']}").json()
+    text = json.dumps(framework)
+    assert "any of 2 attempts" in text and "any of 5 attempts" not in text
+    from clearance.demo import framework_text
+    from clearance.framework import parse_framework
+
+    for metric in parse_framework(framework_text()).metrics:
+        if metric.source.kind == "inspect" and metric.source.task in TASKS:
+            samples, epochs, _ = TASKS[metric.source.task]
+            assert (metric.elicitation.min_samples, metric.elicitation.min_epochs) == (
+                samples,
+                epochs,
+            )
+
+
+def test_the_demo_on_a_busy_port_is_one_error_line_and_makes_nothing(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "clearance", "demo", "--data-dir", str(tmp_path / "d"),
+             "--port", str(port), "--exit"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot listen on 127.0.0.1:{port}: address already in use; is another server "
+        "there? choose another --port"
+    ]
+    assert not (tmp_path / "d").exists()
 
 
 def test_a_finished_demo_is_served_again(demo: Any) -> None:

@@ -22,35 +22,54 @@ def demo_command(
     ] = False,
 ) -> None:
     """Replay the June 2026 timeline on a fresh register, then serve it."""
-    from clearance.demo import DEMO_FILE, free_port, prepare, run_story, serving
+    began = time.monotonic()
+    from clearance.demo import (
+        DEMO_FILE,
+        EvalWorker,
+        listen,
+        prepare,
+        run_story,
+        serving,
+    )
 
     console = Console(highlight=False)
-    port = port or free_port()
-    fresh = prepare(data_dir)
-    with serving(data_dir, host, port) as base_url:
-        if fresh:
-            began = time.monotonic()
-            with console.status("Replaying the June 2026 timeline") as status:
+    sock = listen(host, port)  # a busy port is an error before anything is made
+    fresh = not (data_dir / DEMO_FILE).exists()
+    # Inspect starts in its own process now, and is warm by the time the evals are asked for
+    evals = EvalWorker() if fresh else None
+    try:
+        with console.status("Creating the register") as status:
+            prepare(data_dir)
+            with serving(data_dir, host, port, sock) as base_url:
+                if evals is not None:
 
-                def say(line: str) -> None:
-                    console.print(f"[green]✓[/green] {line}" if not line.startswith(" ") else line)
-                    status.update(line.strip())
+                    def say(line: str) -> None:
+                        console.print(
+                            f"[green]✓[/green] {line}" if not line.startswith(" ") else line
+                        )
+                        status.update(line.strip())
 
-                summary = run_story(data_dir, base_url, say)
-            console.print(f"Done in {time.monotonic() - began:.0f} s.")
-        else:
-            console.print(f"{data_dir} holds a finished demo; serving it again.")
-            summary = json.loads((data_dir / DEMO_FILE).read_text())
-            summary["base_url"] = f"{base_url}/v1"
-        _explain(console, base_url, data_dir / DEMO_FILE, summary)
-        if exit_after:
-            return
-        console.print("\nServing; press Ctrl-C to stop.")
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            console.print("Stopped.")
+                    status.update("Starting the register")
+                    summary = run_story(data_dir, base_url, say, evals, status.update)
+                    status.stop()
+                    console.print(f"Done in {time.monotonic() - began:.1f} s.")
+                else:
+                    status.stop()
+                    console.print(f"{data_dir} holds a finished demo; serving it again.")
+                    summary = json.loads((data_dir / DEMO_FILE).read_text())
+                    summary["base_url"] = f"{base_url}/v1"
+                _explain(console, base_url, data_dir / DEMO_FILE, summary)
+                if exit_after:
+                    return
+                console.print("\nServing; press Ctrl-C to stop.")
+                try:
+                    while True:
+                        time.sleep(3600)
+                except KeyboardInterrupt:
+                    console.print("Stopped.")
+    finally:
+        if evals is not None:
+            evals.close()
 
 
 def _explain(console: Console, base_url: str, demo_file: Path, summary: dict[str, object]) -> None:

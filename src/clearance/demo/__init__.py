@@ -18,9 +18,11 @@ from typing import Any
 
 import uvicorn
 
+from clearance.demo._evals import EvalWorker, framework_text
 from clearance.demo._story import Api, DemoFailed, play
 from clearance.errors import InvalidInput
 from clearance.server import ADMIN_KEY, app_for, init_data_dir, open_data_dir
+from clearance.server._gateway import gateway_first
 
 DEMO_FILE = "demo.json"
 
@@ -32,24 +34,45 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def listen(host: str, port: int) -> socket.socket:
+    """The demo's listening socket, bound before anything else is done (0 picks a free port)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        hint = "; is another server there? choose another --port" if port else ""
+        reason = (exc.strerror or str(exc)).lower()
+        raise InvalidInput(f"cannot listen on {host}:{port}: {reason}{hint}") from None
+    sock.listen(2048)
+    return sock
+
+
 @contextmanager
-def serving(data_dir: Path, host: str, port: int) -> Iterator[str]:
-    """The one-process server for a data folder, on a port, in a background thread."""
-    server = uvicorn.Server(
-        uvicorn.Config(app_for(open_data_dir(data_dir)), host=host, port=port, log_level="warning")
+def serving(
+    data_dir: Path, host: str, port: int, sock: socket.socket | None = None
+) -> Iterator[str]:
+    """The one-process server for a data folder, in a background thread, on `sock` or a port."""
+    sock = sock or listen(host, port)
+    port = int(sock.getsockname()[1])
+    app = gateway_first(app_for(open_data_dir(data_dir)))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="clearance-demo-server", daemon=True
     )
-    thread = threading.Thread(target=server.run, name="clearance-demo-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise InvalidInput(f"the server could not start on {host}:{port} (port in use?)")
-        time.sleep(0.05)
+            raise InvalidInput(f"the server could not start on {host}:{port}")
+        time.sleep(0.02)
     try:
         yield f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=15)
+        sock.close()
 
 
 def prepare(data_dir: Path) -> bool:
@@ -61,20 +84,44 @@ def prepare(data_dir: Path) -> bool:
             f"{data_dir}: exists and holds something other than a finished demo; "
             "choose a new folder"
         )
-    init_data_dir(data_dir, origin="demo.clearance.local/log", now=dt.datetime.now(dt.UTC))
+    init_data_dir(
+        data_dir,
+        framework_text=framework_text(),
+        origin="demo.clearance.local/log",
+        now=dt.datetime.now(dt.UTC),
+    )
     return True
 
 
-def run_story(data_dir: Path, base_url: str, say: Callable[[str], None]) -> dict[str, Any]:
-    """Play the story against a running server and write demo.json; returns its content."""
+def run_story(
+    data_dir: Path,
+    base_url: str,
+    say: Callable[[str], None],
+    evals: EvalWorker | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Play the story against a running server and write demo.json; returns its content.
+
+    `evals`: the Inspect process, started early (see EvalWorker); `progress`: passing status.
+    """
     admin_key = (data_dir / ADMIN_KEY).read_text().strip()
     api = Api(base_url, admin_key)
     try:
-        summary = play(api, data_dir, say)
+        summary = play(api, data_dir, say, evals, progress)
     finally:
         api.client.close()
     (data_dir / DEMO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
     return summary
 
 
-__all__ = ["DEMO_FILE", "DemoFailed", "free_port", "prepare", "run_story", "serving"]
+__all__ = [
+    "DEMO_FILE",
+    "DemoFailed",
+    "EvalWorker",
+    "framework_text",
+    "free_port",
+    "listen",
+    "prepare",
+    "run_story",
+    "serving",
+]

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from clearance.demo._due_process import (
     subscribe,
     what_the_lab_was_told,
 )
-from clearance.demo._evals import run_evals
+from clearance.demo._evals import TASKS, EvalWorker
 from clearance.demo._receiver import Receiver
 from clearance.errors import ClearanceError
 
@@ -115,41 +116,66 @@ def _safeguards(trusted_access: bool) -> bytes:
     return json.dumps(document, indent=2).encode()
 
 
-def play(api: Api, data_dir: Path, say: Say) -> dict[str, Any]:
-    """Play the story; returns demo.json's content."""
+@dataclass
+class Story:
+    """What the steps share: the API, the data folder, the output, and what earlier steps made."""
+
+    api: Api
+    data_dir: Path
+    say: Say
+    receiver: Receiver
+    evals: EvalWorker
+    progress: Say = lambda _: None
+    """A passing status (a count of samples), shown in place rather than printed as a line."""
+    applications: dict[str, dict[str, Any]] = field(default_factory=dict)
+    decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+Step = tuple[str, Callable[[Story], None]]
+"""A step of the story: the line announcing it, and the acts (each step prints its own details)."""
+
+
+def play(
+    api: Api,
+    data_dir: Path,
+    say: Say,
+    evals: EvalWorker | None = None,
+    progress: Say | None = None,
+) -> dict[str, Any]:
+    """Play the story; returns demo.json's content.
+
+    `evals` is the Inspect process, best started before the register (see `EvalWorker`); one is
+    started here otherwise.
+    """
     receiver = Receiver(data_dir / "webhooks", "atlas-labs")
+    worker = evals or EvalWorker(data_dir / "inspect.log")
     receiver.start()
     try:
-        summary = _play(api, data_dir, say, receiver)
+        story = Story(api, data_dir, say, receiver, worker)
+        if progress is not None:
+            story.progress = progress
+        for line, step in STEPS:
+            say(line)
+            step(story)
         what_the_lab_was_told(api, receiver, say)
     finally:
         receiver.stop()
-    return summary
+        if evals is None:
+            worker.close()
+    return _summary(api)
 
 
-def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, Any]:
-    say("Organizations and people")
-    for org in ORGANIZATIONS:
+def _developers(story: Story) -> None:
+    api = story.api
+    for org in (ATLAS, MERIDIAN):
         body = {"name": org.name, "kind": org.kind, "jurisdiction": org.jurisdiction}
         api.ids[org.name] = api.call(
             "admin", "POST", "/organizations", json=body | {"sector": org.sector}
         )["id"]
-    authority = api.call("admin", "GET", "/principals/me")["organization_id"]
-    api.ids["authority"] = authority
-    api.principal("Dr. Ada Okafor", "authority", "reviewer", expertise=["cyber", "cbrn"])
-    api.principal(
-        "Dr. Lena Brandt", "authority", "reviewer", expertise=["ai-rd"], conflicts=[MERIDIAN.name]
-    )
-    for judge in PANEL:
-        api.principal(judge, "authority", "appeal_panel")
-    for org in (ATLAS, MERIDIAN):
         api.principal(f"{org.name} release team", org.name, "developer")
-    subscribe(api, receiver)
-    say(f"  {ATLAS.name} registered a webhook endpoint for its notices")
-    for org in (HARBOR, OPEN_STARTUP, EMBARGOED, AGENCIES[0]):
-        api.principal(f"{org.name} engineers", org.name, "partner")
-
-    say("Model configurations")
+    subscribe(api, story.receiver)
+    story.say(f"  {ATLAS.name} registered a webhook endpoint for its notices")
     for model in MODELS:
         developer = f"{model.developer} release team"
         api.call(
@@ -164,20 +190,56 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
                 "channels": ["api"],
             },
         )
+    story.say(f"  {len(MODELS)} model configurations: {', '.join(m.name for m in MODELS)}")
 
-    say("Pre-release evaluations: real Inspect evals through the gateway")
-    applications: dict[str, dict[str, Any]] = {}
+
+def _start_evals(story: Story) -> None:
+    api = story.api
+    keys = {m.name: api.keys[f"{m.developer} release team"] for m in MODELS}
+    story.evals.submit(list(MODELS), keys, f"{api.base_url}/v1", story.data_dir / "evidence")
+    story.say(f"  {len(MODELS)} models x {len(TASKS)} tasks running concurrently in a process of "
+              "their own, while the register is set up")  # fmt: skip
+
+
+def _parties(story: Story) -> None:
+    api = story.api
+    for org in ORGANIZATIONS:
+        if org.name in api.ids:
+            continue
+        body = {"name": org.name, "kind": org.kind, "jurisdiction": org.jurisdiction}
+        api.ids[org.name] = api.call(
+            "admin", "POST", "/organizations", json=body | {"sector": org.sector}
+        )["id"]
+    authority = api.call("admin", "GET", "/principals/me")["organization_id"]
+    api.ids["authority"] = authority
+    api.principal("Dr. Ada Okafor", "authority", "reviewer", expertise=["cyber", "cbrn"])
+    api.principal(
+        "Dr. Lena Brandt", "authority", "reviewer", expertise=["ai-rd"], conflicts=[MERIDIAN.name]
+    )
+    for judge in PANEL:
+        api.principal(judge, "authority", "appeal_panel")
+    for org in (HARBOR, OPEN_STARTUP, EMBARGOED, AGENCIES[0]):
+        api.principal(f"{org.name} engineers", org.name, "partner")
+    story.say(f"  {len(ORGANIZATIONS) - 2} partners and agencies; two reviewers and a panel of "
+              f"{len(PANEL)} judges at the authority")  # fmt: skip
+
+
+def _file(story: Story) -> None:
+    api = story.api
+
+    def progress(done: int, total: int) -> None:
+        story.progress(f"Inspect evals: {done} of {total} samples")
+
+    logs = story.evals.results(progress)
     for model in MODELS:
         developer = f"{model.developer} release team"
-        logs = run_evals(
-            model, f"{api.base_url}/v1", api.keys[developer], data_dir / "evidence" / model.name
-        )
-        say(f"  {model.name}: {', '.join(p.stem for p in logs)}")
+        model_logs = logs[model.name]
+        story.say(f"  {model.name}: {', '.join(p.stem for p in model_logs)}")
         digests = [
             api.call(developer, "POST", f"/evidence?name={log.name}", content=log.read_bytes())[
                 "sha256"
             ]
-            for log in logs
+            for log in model_logs
         ]
         findings = _findings(model.name, general=model.developer == ATLAS.name)
         digests.append(
@@ -194,7 +256,7 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
         public = model.name == "atlas-2"
         requested = "public_safeguarded" if public else "approved_partners"
         groups = ["tier-1"] if model.developer == ATLAS.name else ["tier-1", "tier-2"]
-        applications[model.name] = api.call(
+        story.applications[model.name] = application = api.call(
             developer,
             "POST",
             "/applications",
@@ -206,12 +268,13 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
                 "safeguards": declaration,
             },
         )
-        say(f"  filed {model.name}: the assessor permits at most "
-            f"{applications[model.name]['assessment']['max_tier']}")  # fmt: skip
+        story.say(f"  filed {model.name}: the assessor permits at most "
+                  f"{application['assessment']['max_tier']}")  # fmt: skip
 
-    say("Review: an information request stops the clock; decisions with written reasons")
-    reviewer = "Dr. Ada Okafor"
-    decisions: dict[str, dict[str, Any]] = {}
+
+def _review(story: Story) -> None:
+    api, applications = story.api, story.applications
+    reviewer = REVIEWER
     for application in applications.values():
         api.call(reviewer, "POST", f"/applications/{application['id']}/assign", json={})
     atlas_app = applications["atlas-2"]
@@ -233,7 +296,7 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
         ctf = next(e for e in application["evidence"] if e["name"] == "ctf_professional.eval")
         tier = application["requested_tier"]
         conditions = list(assessment["conditions"])
-        decisions[name] = api.call(
+        story.decisions[name] = api.call(
             reviewer,
             "POST",
             f"/applications/{application['id']}/decision",
@@ -262,10 +325,11 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
                 ],
             },
         )
-        say(f"  {name}: {decisions[name]['outcome']} at {tier}")
+        story.say(f"  {name}: {story.decisions[name]['outcome']} at {tier}")
 
-    say("A rival's risk report, with its conflict of interest disclosed")
-    report = api.call(
+
+def _risk_report(story: Story) -> None:
+    story.report = story.api.call(
         f"{MERIDIAN.name} release team",
         "POST",
         "/reports",
@@ -279,13 +343,16 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
         },
     )
 
-    say("An urgent halt, the lab heard after it, and a conditional restoration in one act")
-    ctf = next(
-        e for e in applications["atlas-2"]["evidence"] if e["name"] == "ctf_professional.eval"
-    )
-    halt_and_hear(api, report["id"], ctf["sha256"], say)
 
-    say("Approved partners, case by case")
+def _halt(story: Story) -> None:
+    ctf = next(
+        e for e in story.applications["atlas-2"]["evidence"] if e["name"] == "ctf_professional.eval"
+    )
+    halt_and_hear(story.api, story.report["id"], ctf["sha256"], story.say)
+
+
+def _partners(story: Story) -> None:
+    api = story.api
     partner_key = f"{HARBOR.name} engineers"
     granted = api.call(
         partner_key, "POST", "/access-requests",
@@ -293,7 +360,7 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
     )  # fmt: skip
     expires = (dt.datetime.now(dt.UTC) + dt.timedelta(days=180)).isoformat()
     api.call(
-        reviewer,
+        REVIEWER,
         "POST",
         f"/access-requests/{granted['id']}/decision",
         json={
@@ -303,24 +370,40 @@ def _play(api: Api, data_dir: Path, say: Say, receiver: Receiver) -> dict[str, A
             "expires_at": expires,
         },
     )
-    appeal_a_refusal(api, reviewer, say)
+    appeal_a_refusal(api, REVIEWER, story.say)
 
-    say("A decision appealed: a panel of three that excludes the reviewer rules unanimously")
-    appeal = api.call(
+
+def _appeal(story: Story) -> None:
+    appeal = story.api.call(
         f"{ATLAS.name} release team",
         "POST",
-        f"/decisions/{decisions['atlas-2-cyber']['id']}/appeals",
+        f"/decisions/{story.decisions['atlas-2-cyber']['id']}/appeals",
         json={"grounds": "The cyber range results overstate the model's autonomy."},
     )
     panel_rules(
-        api,
+        story.api,
         appeal["id"],
         tuple(
             ("upheld", "The framework's critical threshold was reached on filed evidence.")
             for _ in PANEL
         ),
     )
-    return _summary(api)
+
+
+REVIEWER = "Dr. Ada Okafor"
+
+STEPS: list[Step] = [
+    ("Two labs, their release teams and their model configurations", _developers),
+    ("Pre-release evaluations: real Inspect evals through the gateway", _start_evals),
+    ("Partners, agencies and the authority's people", _parties),
+    ("The evaluations' logs filed as evidence, with red-team findings and safeguards", _file),
+    ("Review: an information request stops the clock; decisions with written reasons", _review),
+    ("A rival's risk report, with its conflict of interest disclosed", _risk_report),
+    ("An urgent halt, the lab heard after it, and a conditional restoration in one act", _halt),
+    ("Approved partners, case by case", _partners),
+    ("A decision appealed: a panel of three that excludes the reviewer rules unanimously", _appeal),
+]
+"""The story in order; a step added here runs, and prints its line, in its place."""
 
 
 def _summary(api: Api) -> dict[str, Any]:

@@ -1,0 +1,138 @@
+"""The demo's Inspect process: warms Inspect up at once, then runs every eval of one job.
+
+Started by `EvalWorker` before the register exists, it spends the story's first seconds on what
+Inspect does once per process (its imports, the model database), on the machine's other core.
+It then reads one job (JSON, one line on stdin), runs all its evals in one `eval()` call, the
+tasks concurrently, and writes JSON lines to stdout: `{"done": N, "total": M}` as samples
+finish, `{"log": {"model", "task", "path"}}` per finished eval, then `{"finished": true}` or
+`{"error": "..."}`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+
+
+def _emit(message: dict[str, Any]) -> None:
+    with _lock:
+        sys.stdout.write(json.dumps(message) + "\n")
+        sys.stdout.flush()
+
+
+def warm_up() -> None:
+    """What every eval pays once per process, paid before the job arrives."""
+    import inspect_ai
+    import inspect_ai.model._providers.openai_compatible
+    from inspect_ai.model import get_model_info
+
+    get_model_info("openai-api/clearance/warm-up")  # loads Inspect's model database
+    # eval() imports its (unused) ACP server's schema: Inspect's largest import
+    with contextlib.suppress(ImportError):  # another Inspect version may not have it
+        import inspect_ai.agent._acp.server  # noqa: F401
+
+
+def run(job: dict[str, Any]) -> None:
+    """Every (model, task) eval of the job, in one eval() call."""
+    from inspect_ai import Epochs, Task, eval
+    from inspect_ai.dataset import MemoryDataset, Sample
+    from inspect_ai.hooks import Hooks, SampleEnd, hooks
+    from inspect_ai.model import get_model
+    from inspect_ai.scorer import accuracy, includes, stderr
+    from inspect_ai.solver import generate
+
+    tasks = []
+    total = 0
+    for model in job["models"]:
+        gateway_model = get_model(
+            f"openai-api/clearance/{model['name']}",
+            base_url=job["base_url"],
+            api_key=model["api_key"],
+        )
+        for task_name, (samples, epochs, reducers) in job["tasks"].items():
+            solved = round(model["solves"][task_name] * samples)
+            dataset = MemoryDataset(
+                [
+                    Sample(
+                        id=i,
+                        input=(
+                            f"Challenge {i} of {task_name}: find the flag."
+                            + (f" Known answer: FLAG-{task_name}-{i}." if i < solved else "")
+                        ),
+                        target=f"FLAG-{task_name}-{i}",
+                    )
+                    for i in range(samples)
+                ]
+            )
+            tasks.append(
+                Task(
+                    dataset=dataset,
+                    solver=generate(),
+                    scorer=includes(),
+                    metrics=[accuracy(), stderr()],
+                    name=task_name,
+                    version=1,
+                    epochs=Epochs(epochs, reducers),
+                    model=gateway_model,
+                )
+            )
+            total += samples * epochs
+    done = 0
+
+    @hooks(name="clearance_demo_progress", description="the demo's progress line")
+    class Progress(Hooks):
+        async def on_sample_end(self, data: SampleEnd) -> None:
+            nonlocal done
+            done += 1
+            if done % 10 == 0 or done == total:
+                _emit({"done": done, "total": total})
+
+    _emit({"done": 0, "total": total})
+    log_dir = Path(job["log_dir"])
+    logs = eval(
+        tasks,
+        log_dir=str(log_dir),
+        display="none",
+        max_tasks=len(tasks),
+        max_connections=32,
+        fail_on_error=True,
+        log_realtime=False,  # nobody watches the demo's samples live; a database write each
+        ctl_server=False,  # no control channel for `inspect ctl`: one server less per eval
+        score_display=False,
+    )
+    for log in logs:
+        model_name = log.eval.model.rsplit("/", 1)[-1]
+        if log.status != "success":
+            raise RuntimeError(
+                f"the {log.eval.task} eval of {model_name} did not finish: {log.error}"
+            )
+        target = log_dir / model_name / f"{log.eval.task}.eval"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        Path(log.location).replace(target)
+        _emit({"log": {"model": model_name, "task": log.eval.task, "path": str(target)}})
+
+
+def main() -> None:
+    warnings.simplefilter("ignore")  # Inspect's deprecation notices are not the demo's output
+    try:
+        warm_up()
+        _emit({"ready": True})
+        line = sys.stdin.readline()
+        if not line:
+            return  # the demo ended before it needed the evals
+        run(json.loads(line))
+        _emit({"finished": True})
+    except Exception as exc:  # the demo reports it as one line
+        _emit({"error": f"{type(exc).__name__}: {exc}"})
+        raise SystemExit(1) from None
+
+
+if __name__ == "__main__":
+    main()
