@@ -119,9 +119,8 @@ def check_register(api: httpx.Client, lines: list[str]) -> None:
 
 def test_the_evidence_came_from_real_inspect_runs_through_the_gateway(demo: Any) -> None:
     data_dir, _, _, _ = demo
-    from clearance.evidence import load_evidence
-
     from clearance.demo._evals import TASKS
+    from clearance.evidence import load_evidence
 
     run = load_evidence(Path(data_dir) / "evidence" / "atlas-2-cyber" / "ctf_professional.eval")
     assert run.kind == "eval"
