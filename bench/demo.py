@@ -1,11 +1,11 @@
 """`clearance demo` to its printed address, beside `clearance init` + `serve` (the reference floor).
 
 Each run, in turn: the reference (`clearance init --example-framework`, then `clearance serve`,
-until the address it prints answers `/healthz`), then the demo (`clearance demo --exit` on a new
-folder, until the address it prints answers). Both are timed from starting the first command,
-so Python's start-up and clearance's imports count on both sides; the demo's extra over the
-floor is its story (the evals included). The machine is shared and noisy: the figures of one
-run are taken side by side, and the ratio is what carries.
+until the address it prints answers `/healthz`), then the demo (`clearance demo` on a new
+folder, until the address it prints answers; then it is stopped with Ctrl-C). Both are timed
+from starting the first command, so Python's start-up and clearance's imports count on both
+sides; the demo's extra over the floor is its story (the evals included). The machine is shared
+and noisy: the figures of one run are taken side by side, and the ratio is what carries.
 
     python bench/demo.py --runs 3 [--json bench/_work/demo.json]
 """
@@ -106,7 +106,7 @@ def demo(work: Path) -> tuple[float, list[tuple[float, str]]]:
     data = work / "demo"
     began = time.monotonic()
     process = subprocess.Popen(
-        clearance("demo", "--data-dir", str(data), "--port", str(free_port()), "--exit"),
+        clearance("demo", "--data-dir", str(data), "--port", str(free_port())),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -126,7 +126,7 @@ def test_the_evidence_came_from_real_inspect_runs_through_the_gateway(demo: Any)
     assert run.kind == "eval"
     assert run.model == "openai-api/clearance/atlas-2-cyber"
     samples, epochs, _ = TASKS["ctf_professional"]
-    assert (run.epochs, run.samples) == (epochs, samples) == (2, 20)
+    assert (run.epochs, run.samples) == (epochs, samples) == (1, 20)
 
 
 def test_the_register_asks_for_the_effort_the_evals_spent(demo: Any) -> None:
@@ -139,7 +139,7 @@ def test_the_register_asks_for_the_effort_the_evals_spent(demo: Any) -> None:
         assert (published["id"], published["version"]) == ("frontier-example", "1.0.0-demo")
         framework = api.get(f"/frameworks/{published['sha256']}").json()
     text = json.dumps(framework)
-    assert "any of 2 attempts" in text and "any of 5 attempts" not in text
+    assert "solved in one attempt" in text and "any of 5 attempts" not in text
     from clearance.demo import framework_text
     from clearance.framework import parse_framework
 

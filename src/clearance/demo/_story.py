@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,6 +231,8 @@ def _file(story: Story) -> None:
     def progress(done: int, total: int) -> None:
         story.progress(f"Inspect evals: {done} of {total} samples")
 
+    # the register reads the logs with Inspect too: imported while the evals run, not after
+    threading.Thread(target=_import_log_reader, daemon=True).start()
     logs = story.evals.results(progress)
     for model in MODELS:
         developer = f"{model.developer} release team"
@@ -270,6 +273,10 @@ def _file(story: Story) -> None:
         )
         story.say(f"  filed {model.name}: the assessor permits at most "
                   f"{application['assessment']['max_tier']}")  # fmt: skip
+
+
+def _import_log_reader() -> None:
+    import inspect_ai.log  # noqa: F401
 
 
 def _review(story: Story) -> None:
