@@ -11,15 +11,17 @@ import datetime as dt
 import difflib
 import types
 import typing
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
 
 from clearance.framework._schema import Framework
 
 Path = tuple[str | int, ...]
+Error = Mapping[str, Any]
+"""One of pydantic's error details (its `ErrorDetails`)."""
 
 TEXT_EXPECTED = {"string_type", "literal_error", "string_pattern_mismatch", "enum"}
 """Error types that mean a string was wanted (a literal or a pattern is a string too)."""
@@ -63,7 +65,7 @@ def describe(exc: ValidationError, root: yaml.Node | None, source: str) -> str:
     return f"{where}: at {location}: {message}{more if len(errors) > 1 else ''}"
 
 
-def _yaml_trap(error: ErrorDetails, node: yaml.Node | None) -> str:
+def _yaml_trap(error: Error, node: yaml.Node | None) -> str:
     """Why an unquoted scalar was not text, when YAML read it as something else."""
     value = error.get("input")
     if not isinstance(node, yaml.ScalarNode) or node.style or isinstance(value, str):
@@ -85,12 +87,12 @@ def _yaml_trap(error: ErrorDetails, node: yaml.Node | None) -> str:
     return f"; YAML read {written or 'the empty value'!s} as {read}: quote it, as {written!r}"
 
 
-def _missing_beside(errors: list[ErrorDetails], error: ErrorDetails) -> set[str]:
+def _missing_beside(errors: Sequence[Error], error: Error) -> set[str]:
     parent = error["loc"][:-1]
     return {str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == parent}
 
 
-def _unknown_beside(errors: list[ErrorDetails], error: ErrorDetails) -> set[str]:
+def _unknown_beside(errors: Sequence[Error], error: Error) -> set[str]:
     parent = error["loc"][:-1]
     return {
         e["loc"][-1]
