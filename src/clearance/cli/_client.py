@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
@@ -40,7 +41,11 @@ def connect(url: str | None, key_file: Path | None, *, key_needed: bool = True) 
     key = read_text(key_file).strip() if key_file else os.environ.get("CLEARANCE_API_KEY")
     if key_needed and not key:
         raise InvalidInput("no API key: give --key-file or set CLEARANCE_API_KEY")
-    return Register(url, key or None)
+    # one command, a few calls: no connection is kept open after each
+    http = httpx.Client(
+        base_url=url.rstrip("/"), timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
+    )
+    return Register(url, key or None, http=http)
 
 
 @contextmanager
@@ -95,7 +100,14 @@ def output(
                 table.add_row(key.replace("_", " "), _cell(key, body[key]))
         console.print(table)
         return
-    table = Table(*[c.replace("_", " ") for c in columns], title=title)
+    table = Table(title=title)
+    for column in columns:
+        cells = [_cell(column, item.get(column)) for item in items]
+        if column.endswith("id"):  # ids are copied into the next command: never cut
+            widest = max((len(c) for c in cells), default=0)
+            table.add_column(column.replace("_", " "), no_wrap=True, min_width=widest)
+        else:
+            table.add_column(column.replace("_", " "), overflow="fold")
     for item in items:
         table.add_row(*[_cell(c, item.get(c)) for c in columns])
     console.print(table)
