@@ -282,3 +282,17 @@ def test_a_bad_digest_is_refused_before_any_call() -> None:
 def test_no_register_at_the_url_is_one_error() -> None:
     with pytest.raises(Unreachable, match="cannot be reached"):
         Register("http://127.0.0.1:9", timeout=2).me()
+
+
+def test_an_acts_bundle_is_found_by_its_record_id(
+    register: Served, clients: Callable[[str | None], Register]
+) -> None:
+    """On SQLite and PostgreSQL: the act's answer names its entry, and its id finds the same."""
+    clients("dev").add_model("atlas-4", "4.0", WEIGHTS)
+    halt = clients("admin").issue_directive("halt", "atlas-4", "Exploit chain.", urgent=True)
+    public = clients(None)
+    assert Bundle.from_json(public.bundle(halt.id)).index == halt.log_index
+    statement = json.loads(public.statement(halt.log_index or 0))
+    assert statement["payloadType"] == "application/vnd.in-toto+json"
+    with pytest.raises(NotFound, match="no entry about"):
+        public.bundle("dir_unknown")

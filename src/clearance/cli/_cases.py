@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -13,7 +13,9 @@ from clearance.cli._client import LOGGED, JsonOption, KeyFileOption, UrlOption, 
 from clearance.cli._client import output as show
 from clearance.cli._parties import evidence_files, upload
 from clearance.cli._reasons import read_reasons
-from clearance.client import NotFound, Register, digest_of
+
+if TYPE_CHECKING:
+    from clearance.client import Register
 
 application_app = typer.Typer(help="Release applications: file, review, decide.")
 appeal_app = typer.Typer(help="Appeals of decisions and other acts.")
@@ -24,6 +26,8 @@ DECISION_COLUMNS = ("id", "application_id", "outcome", "tiers", "departure", *LO
 
 def _cited(register: Register, items: list[str]) -> list[str]:
     """Digests of the evidence named: a digest as given, a file or folder uploaded if missing."""
+    from clearance.client import NotFound, digest_of
+
     digests = []
     for item in items:
         path = Path(item)

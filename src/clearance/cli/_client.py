@@ -8,7 +8,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.table import Table
 
 from clearance.cli._files import read_text
-from clearance.client import Register, shown
 from clearance.errors import InvalidInput
+
+if TYPE_CHECKING:  # the client (and the API's models) load only when a command calls
+    from clearance.client import Register
 
 UrlOption = Annotated[
     str | None,
@@ -41,6 +43,8 @@ def connect(url: str | None, key_file: Path | None, *, key_needed: bool = True) 
     key = read_text(key_file).strip() if key_file else os.environ.get("CLEARANCE_API_KEY")
     if key_needed and not key:
         raise InvalidInput("no API key: give --key-file or set CLEARANCE_API_KEY")
+    from clearance.client import Register
+
     # one command, a few calls: no connection is kept open after each
     http = httpx.Client(
         base_url=url.rstrip("/"), timeout=120, limits=httpx.Limits(max_keepalive_connections=0)
@@ -71,7 +75,7 @@ def _cell(key: str, value: Any) -> str:
     if value is None:
         return ""
     if key in ("sha256", "weights_digest") and isinstance(value, str):
-        return shown(value)
+        return f"sha256:{value.removeprefix('sha256:')}"
     if isinstance(value, (list, tuple)):
         return ", ".join(_cell(key, v) for v in value)
     if isinstance(value, dict):

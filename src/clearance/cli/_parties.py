@@ -4,16 +4,18 @@ they bring, on a running register."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.progress import Progress
 
 from clearance.cli._client import LOGGED, JsonOption, KeyFileOption, UrlOption, calling, connect
 from clearance.cli._client import output as show
-from clearance.client import Evidence, Register
 from clearance.errors import InvalidInput
 from clearance.register import Role
+
+if TYPE_CHECKING:
+    from clearance.client import Evidence, Register
 
 org_app = typer.Typer(help="Organizations: the authority, developers, partners, reporters.")
 principal_app = typer.Typer(help="Principals: people and systems holding API keys.")
