@@ -27,6 +27,7 @@ NOUNS = (
     "evidence",
     "application",
     "appeal",
+    "obligation",
     "directive",
     "access",
     "grant",
@@ -136,9 +137,21 @@ def test_every_act_through_the_commands(served: tuple[str, str], tmp_path: Path)
         "reviewer", "application", "decide", app_id, "--reasons", str(reasons),
         "--outcome", "approved", "--tier", "approved_partners", "--jurisdiction", "tier-1",
         "--justification", "Vetted partners under monitoring.",
+        "--condition", "Report usage monthly.",
     )  # fmt: skip
     assert decision["reasons"][0]["evidence"] == [digest.removeprefix("sha256:")]
     assert decision["log_index"] is not None
+
+    obligation = decision["obligations"][0]["id"]
+    assert obligation in cli.table(None, "obligation", "list", "atlas-2")
+    fulfilled = cli.run(
+        "dev", "obligation", "fulfil", obligation, "--text", "June report.", "--evidence", digest
+    )
+    cli.run(
+        "reviewer", "obligation", "review", obligation, fulfilled["fulfilments"][-1]["id"],
+        "--accept", "--reasons", "Complete.",
+    )  # fmt: skip
+    assert cli.run(None, "obligation", "show", obligation)["state"] == "met"
 
     bundle = tmp_path / "decision.bundle"
     result = CliRunner().invoke(app, ["bundle", decision["id"], "-o", str(bundle), "--url", url])

@@ -129,9 +129,18 @@ def test_the_client_drives_every_operation(
         "approved",
         [{"text": "Partners only.", "evidence": [upload.digest]}],
         tiers={"tier-1": "approved_partners"},
+        conditions=["Report usage monthly."],
         justification="Vetted partners under monitoring.",
     )
     assert decision.log_index is not None
+    (obligation,) = decision.obligations
+    assert [o.id for o in public.obligations("atlas-9")] == [obligation.id]
+    fulfilled = dev.fulfil(obligation.id, "The June usage report.", [upload.digest])
+    assert fulfilled.log_index is not None
+    reviewed = reviewer.review_fulfilment(
+        obligation.id, fulfilled.fulfilments[-1].id, True, "The report is complete."
+    )
+    assert reviewed.state == public.obligation(obligation.id).state == "met"
     assert [d.id for d in public.decisions(model="atlas-9")] == [decision.id]
     assert public.decision(decision.id).id == decision.id
 

@@ -15,6 +15,7 @@ from clearance.cli._gateway import fake_upstream_command, gateway_command
 from clearance.cli._local_model import local_model_command
 from clearance.cli._log import bundle_command, consistency_command, key_app, verify_command
 from clearance.cli._monitor import monitor_command
+from clearance.cli._obligations import obligation_app
 from clearance.cli._orders import access_app, clock_app, directive_app, grant_app, report_app
 from clearance.cli._parties import (
     evidence_app,
@@ -57,6 +58,7 @@ for noun, group in (
     ("evidence", evidence_app),
     ("application", application_app),
     ("appeal", appeal_app),
+    ("obligation", obligation_app),
     ("directive", directive_app),
     ("access", access_app),
     ("grant", grant_app),

@@ -24,7 +24,7 @@ APP_COLUMNS = ("id", "model_id", "state", "requested_tier", "deadline", "evidenc
 DECISION_COLUMNS = ("id", "application_id", "outcome", "tiers", "departure", *LOGGED)
 
 
-def _cited(register: Register, items: list[str]) -> list[str]:
+def cited(register: Register, items: list[str]) -> list[str]:
     """Digests of the evidence named: a digest as given, a file or folder uploaded if missing."""
     from clearance.client import NotFound, digest_of
 
@@ -64,8 +64,8 @@ def application_file(
 ) -> None:
     """File a release application (developers), uploading the evidence not yet there."""
     register = connect(url, key_file)
-    digests = _cited(register, evidence or [])
-    declaration = _cited(register, [safeguards])[0] if safeguards else None
+    digests = cited(register, evidence or [])
+    declaration = cited(register, [safeguards])[0] if safeguards else None
     with calling():
         filed = register.file_application(
             model,

@@ -38,17 +38,19 @@ from clearance.client._models import (
     InformationRequest,
     Logged,
     Model,
+    Obligation,
     Organization,
     Principal,
     Publication,
     Report,
     Revocation,
 )
+from clearance.client._obligations import Obligations
 from clearance.client._orders import Orders
 from clearance.client._parties import Parties
 
 
-class Register(Parties, Cases, Orders, Log):
+class Register(Parties, Cases, Obligations, Orders, Log):
     """A register at `url`, called as the principal holding `api_key` (None: public reads)."""
 
     def operations(self) -> dict[tuple[str, str], str]:
@@ -79,6 +81,7 @@ __all__ = [
     "Logged",
     "Model",
     "NotFound",
+    "Obligation",
     "Organization",
     "Principal",
     "Publication",

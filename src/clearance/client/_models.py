@@ -63,6 +63,13 @@ class Decision(records.Decision, Logged):
     model_config = _ANSWER
 
     appeals: list[records.Appeal] = []
+    obligations: list[records.Obligation] = []
+
+
+class Obligation(records.Obligation, Logged):
+    """A decision's condition as an obligation: terms, fulfilments, review, breach."""
+
+    model_config = _ANSWER
 
 
 class Appeal(records.Appeal, Logged):
@@ -161,6 +168,7 @@ __all__ = [
     "InformationRequest",
     "Logged",
     "Model",
+    "Obligation",
     "Organization",
     "Principal",
     "Publication",
