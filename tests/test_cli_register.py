@@ -135,7 +135,7 @@ def test_every_act_through_the_commands(served: tuple[str, str], tmp_path: Path)
     reasons.write_text(f"# Reasons\n\n- Partners only while cyber results are missing: {digest}\n")
     decision = cli.run(
         "reviewer", "application", "decide", app_id, "--reasons", str(reasons),
-        "--outcome", "approved", "--tier", "approved_partners", "--jurisdiction", "tier-1",
+        "--outcome", "approved_with_conditions", "--tier", "approved_partners", "--jurisdiction", "tier-1",
         "--justification", "Vetted partners under monitoring.",
         "--condition", "Report usage monthly.",
     )  # fmt: skip
@@ -151,7 +151,8 @@ def test_every_act_through_the_commands(served: tuple[str, str], tmp_path: Path)
         "reviewer", "obligation", "review", obligation, fulfilled["fulfilments"][-1]["id"],
         "--accept", "--reasons", "Complete.",
     )  # fmt: skip
-    assert cli.run(None, "obligation", "show", obligation)["state"] == "met"
+    shown = cli.run(None, "obligation", "show", obligation)
+    assert shown["fulfilments"][-1]["state"] == "accepted"
 
     bundle = tmp_path / "decision.bundle"
     result = CliRunner().invoke(app, ["bundle", decision["id"], "-o", str(bundle), "--url", url])
