@@ -135,7 +135,8 @@ def test_every_act_through_the_commands(served: tuple[str, str], tmp_path: Path)
     reasons.write_text(f"# Reasons\n\n- Partners only while cyber results are missing: {digest}\n")
     decision = cli.run(
         "reviewer", "application", "decide", app_id, "--reasons", str(reasons),
-        "--outcome", "approved_with_conditions", "--tier", "approved_partners", "--jurisdiction", "tier-1",
+        "--outcome", "approved_with_conditions", "--tier", "approved_partners",
+        "--jurisdiction", "tier-1",
         "--justification", "Vetted partners under monitoring.",
         "--condition", "Report usage monthly.",
     )  # fmt: skip
