@@ -5,13 +5,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from clearance.framework import TierId
 from clearance.register import Channel, Consequence, HearingReason, Limits, Reason, Role, Scope
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def bare_digest(value: Any) -> Any:
+    """A SHA-256 digest as hex: `sha256:<hex>` (as pages show it) and bare hex both accepted."""
+    if isinstance(value, str):
+        return value.strip().removeprefix("sha256:").lower()
+    return value
+
+
+Sha256 = Annotated[
+    str,
+    BeforeValidator(bare_digest),
+    Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 as hex, or `sha256:<hex>`."),
+]
 
 
 class Body(BaseModel):

@@ -18,7 +18,15 @@ from clearance.api._bodies import (
     Panel,
     Question,
 )
-from clearance.api._common import Page, find_model, model_id_or_none, new_id, page_params, paginate
+from clearance.api._common import (
+    Page,
+    acted,
+    find_model,
+    model_id_or_none,
+    new_id,
+    page_params,
+    paginate,
+)
 from clearance.errors import InvalidInput
 from clearance.framework import (
     EvalRun,
@@ -138,7 +146,7 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
         assert isinstance(application, Application)
         filed = [e.digest for e in evidence] + ([declaration.digest] if declaration else [])
         link_application(tx, application.id, filed)
-    return application.model_dump(mode="json")
+    return acted(tx, application)
 
 
 @router.get("/applications", tags=["applications"])
@@ -173,7 +181,7 @@ def assign(application_id: str, body: Assignment, caller: Caller, ctx: Ctx) -> d
         reviewer = tx.get(Principal, body.reviewer_id) if body.reviewer_id else caller
         change = assign_reviewer(application, reviewer, caller, ctx.clock())
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post(
@@ -192,7 +200,7 @@ def ask(application_id: str, body: Question, caller: Caller, ctx: Ctx) -> dict[s
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[1].model_dump(mode="json")
+    return acted(tx, change.records[1])
 
 
 @router.post("/information-requests/{request_id}/answer", tags=["applications"])
@@ -208,7 +216,7 @@ def answer(request_id: str, body: Answer, caller: Caller, ctx: Ctx) -> dict[str,
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[1].model_dump(mode="json")
+    return acted(tx, change.records[1])
 
 
 @router.post("/applications/{application_id}/withdraw", tags=["applications"])
@@ -217,7 +225,7 @@ def withdraw_application(application_id: str, caller: Caller, ctx: Ctx) -> dict[
     with ctx.store.transaction() as tx:
         change = withdraw(tx.get(Application, application_id), caller, ctx.clock())
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post("/applications/{application_id}/decision", status_code=201, tags=["decisions"])
@@ -253,7 +261,7 @@ def add_decision(
         for r in change.records
         if isinstance(r, Obligation) and r.decision_id == decision.id
     ]
-    return decision.model_dump(mode="json") | {"obligations": obligations}
+    return acted(tx, decision) | {"obligations": obligations}
 
 
 def _condition(body: str | NewCondition) -> str | Condition:
@@ -305,7 +313,7 @@ def add_appeal(decision_id: str, body: NewAppeal, caller: Caller, ctx: Ctx) -> d
             framework_digest=application.framework_digest,
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.get("/appeals/{appeal_id}", tags=["appeals"])
@@ -331,7 +339,7 @@ def set_panel(appeal_id: str, body: Panel, caller: Caller, ctx: Ctx) -> dict[str
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post("/appeals/{appeal_id}/votes", tags=["appeals"])
@@ -351,4 +359,4 @@ def add_vote(appeal_id: str, body: NewVote, caller: Caller, ctx: Ctx) -> dict[st
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])

@@ -43,6 +43,24 @@ def model_id_or_none(tx: Transaction, name_or_id: str | None) -> str | None:
     return find_model(tx, name_or_id).id if name_or_id else None
 
 
+def acted(tx: Transaction, record: Record | dict[str, Any]) -> dict[str, Any]:
+    """An act's answer: the record, its log entry index and where its offline bundle is.
+
+    The index is that of the event about the record (its id), else the act's first event;
+    both are null when the act logged nothing.
+    """
+    body = record.model_dump(mode="json") if isinstance(record, Record) else dict(record)
+    return body | log_position(tx, body.get("id"))
+
+
+def log_position(tx: Transaction, subject: Any = None) -> dict[str, Any]:
+    """`log_index` and `bundle_url` (relative to the register) of the event about `subject`."""
+    if not tx.logged:
+        return {"log_index": None, "bundle_url": None}
+    index = next((i for e, i in tx.logged if e.subject == subject), tx.logged[0][1])
+    return {"log_index": index, "bundle_url": f"/log/bundle/{index}"}
+
+
 class Page(BaseModel):
     """A page of a list: the items, and the cursor for the next page (null at the end)."""
 

@@ -21,8 +21,8 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from clearance.api._auth import Caller, Ctx, MaybeCaller
-from clearance.api._bodies import Body
-from clearance.api._common import new_id
+from clearance.api._bodies import Body, bare_digest
+from clearance.api._common import acted, new_id
 from clearance.errors import InvalidInput, NotFound
 from clearance.framework import (
     EvalRun,
@@ -151,6 +151,7 @@ def download_evidence(sha256: str, caller: MaybeCaller, ctx: Ctx) -> Response:
     Confidential bytes go only to those entitled to them (404 to anyone else); each such read
     is recorded as an event.
     """
+    sha256 = bare_digest(sha256)
     with ctx.store.read() as tx:
         stored = find_evidence(tx, sha256)
         if stored is None or not may_read(tx, caller, stored):
@@ -178,7 +179,7 @@ def evidence_summary_route(sha256: str, ctx: Ctx) -> dict[str, Any]:
     in each application that filed it, and whether its bytes are withheld.
     """
     with ctx.store.read() as tx:
-        return evidence_summary(tx, sha256)
+        return evidence_summary(tx, bare_digest(sha256))
 
 
 @router.post("/evidence/{sha256}/grants", status_code=201, tags=["evidence"])
@@ -186,6 +187,7 @@ def add_evidence_grant(
     sha256: str, body: NewEvidenceGrant, caller: Caller, ctx: Ctx
 ) -> dict[str, Any]:
     """A reviewer lets one more principal read confidential evidence."""
+    sha256 = bare_digest(sha256)
     with ctx.store.transaction() as tx:
         stored = find_evidence(tx, sha256)
         if stored is None:
@@ -202,4 +204,4 @@ def add_evidence_grant(
         tx.apply(change)
     grant = change.records[0]
     assert isinstance(grant, EvidenceGrant)
-    return grant.model_dump(mode="json")
+    return acted(tx, grant)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 
 from clearance.api._auth import Caller, Ctx
 from clearance.api._bodies import FulfilmentReview, NewFulfilment
-from clearance.api._common import find_model, new_id
+from clearance.api._common import acted, find_model, new_id
 from clearance.errors import InvalidInput
 from clearance.register import Obligation, file_fulfilment, review_fulfilment
 from clearance.store import find_evidence, may_read
@@ -59,7 +59,7 @@ def add_fulfilment(
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post(
@@ -79,4 +79,4 @@ def review(
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])

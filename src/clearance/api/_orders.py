@@ -17,8 +17,10 @@ from clearance.api._bodies import (
 )
 from clearance.api._common import (
     Page,
+    acted,
     find_model,
     find_organization,
+    log_position,
     model_id_or_none,
     new_id,
     page_params,
@@ -26,6 +28,7 @@ from clearance.api._common import (
 )
 from clearance.register import (
     AccessRequest,
+    Change,
     Directive,
     Grant,
     Hearing,
@@ -43,7 +46,7 @@ from clearance.register import (
     revoke_access,
 )
 from clearance.register._duties import require_role
-from clearance.store import run_due
+from clearance.store import Transaction, run_due
 
 router = APIRouter()
 Paging = Annotated[tuple[int, str | None], Depends(page_params)]
@@ -88,7 +91,7 @@ def add_directive(body: NewDirective, caller: Caller, ctx: Ctx) -> dict[str, Any
         tx.apply(change)
     directive = change.records[0]
     grants = sum(1 for r in change.records if isinstance(r, Grant))
-    return directive.model_dump(mode="json") | {"grants_issued": grants}
+    return acted(tx, directive) | {"grants_issued": grants}
 
 
 @router.get("/directives", tags=["directives"])
@@ -120,7 +123,7 @@ def renew(directive_id: str, body: Renewal, caller: Caller, ctx: Ctx) -> dict[st
             tx.get(Directive, directive_id), caller, body.grounds, framework, ctx.clock()
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post("/access-requests", status_code=201, tags=["access"])
@@ -139,7 +142,7 @@ def add_access_request(body: NewAccessRequest, caller: Caller, ctx: Ctx) -> dict
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.get("/access-requests", tags=["access"])
@@ -175,7 +178,7 @@ def decide_access_request(
                 now=ctx.clock(),
             )
             tx.apply(change)
-            return {_noun(r): r.model_dump(mode="json") for r in change.records}
+            return _by_noun(tx, change)
         change = decide_access(
             request=request,
             model=find_model(tx, request.model_id),
@@ -191,7 +194,14 @@ def decide_access_request(
             now=ctx.clock(),
         )
         tx.apply(change)
-    return {_noun(r): r.model_dump(mode="json") for r in change.records}
+    return _by_noun(tx, change)
+
+
+def _by_noun(tx: Transaction, change: Change) -> dict[str, Any]:
+    """The act's records by noun, with the log position of its grant (or its first event)."""
+    grant = next((r.id for r in change.records if isinstance(r, Grant)), None)
+    body: dict[str, Any] = {_noun(r): r.model_dump(mode="json") for r in change.records}
+    return body | log_position(tx, grant)
 
 
 def _noun(record: Record) -> str:
@@ -238,7 +248,8 @@ def revoke(grant_id: str, body: Revocation, caller: Caller, ctx: Ctx) -> dict[st
         tx.apply(change)
         grant = tx.get(Grant, grant_id)
     hearing = next(r for r in change.records if isinstance(r, Hearing))
-    return {"grant": grant.model_dump(mode="json"), "hearing": hearing.model_dump(mode="json")}
+    revoked = {"grant": grant.model_dump(mode="json"), "hearing": hearing.model_dump(mode="json")}
+    return revoked | log_position(tx, grant.id)
 
 
 @router.post("/reports", status_code=201, tags=["reports"])
@@ -255,7 +266,7 @@ def add_report(body: NewReport, caller: Caller, ctx: Ctx) -> dict[str, Any]:
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.get("/reports", tags=["reports"])

@@ -10,11 +10,13 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import select
 
 from clearance.api._auth import Caller, Ctx
-from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
+from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal, bare_digest
 from clearance.api._common import (
     Page,
+    acted,
     find_model,
     find_organization,
+    log_position,
     model_id_or_none,
     new_id,
     page_params,
@@ -62,7 +64,7 @@ def add_organization(body: NewOrganization, caller: Caller, ctx: Ctx) -> dict[st
         tx.apply(create_organization(organization, caller, _current_framework(tx, ctx)))
         if salt is not None:
             tx.keep_name_salt(organization.id, salt)
-    return organization.model_dump(mode="json")
+    return acted(tx, organization)
 
 
 @router.get("/organizations", tags=["parties"])
@@ -123,7 +125,7 @@ def add_principal(body: NewPrincipal, caller: Caller, ctx: Ctx) -> dict[str, Any
         key_id, key_hash, api_key = new_api_key()
         tx.add_principal(principal, key_id, key_hash)
         tx.apply(type(change)((), change.events))
-    return principal.model_dump(mode="json") | {"api_key": api_key}
+    return acted(tx, principal) | {"api_key": api_key}
 
 
 @router.get("/principals/me", tags=["parties"])
@@ -152,7 +154,7 @@ def add_model(body: NewModel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
             sibling=sibling.id if sibling else None,
         )
         tx.apply(register_model(model, caller, ctx.clock(), sibling))
-    return model.model_dump(mode="json")
+    return acted(tx, model)
 
 
 @router.get("/models", tags=["models"])
@@ -215,11 +217,13 @@ async def add_framework(request: Request, caller: Caller, ctx: Ctx) -> dict[str,
         raise InvalidInput("body: the framework must be UTF-8 YAML text") from None
     with ctx.store.transaction() as tx:
         digest, framework = publish_framework(tx, text, caller.id, ctx.clock())
+        position = log_position(tx, digest)
     with ctx.store.read() as tx:
         state = tx.connection.scalar(
             select(t.frameworks.c.state).where(t.frameworks.c.digest == digest)
         )
-    return {"sha256": digest, "id": framework.id, "version": framework.version, "state": state}
+    body = {"sha256": digest, "id": framework.id, "version": framework.version, "state": state}
+    return body | position
 
 
 @router.get("/frameworks", tags=["frameworks"])
@@ -260,5 +264,5 @@ def list_frameworks(ctx: Ctx) -> dict[str, Any]:
 def get_framework(digest: str, ctx: Ctx) -> dict[str, Any]:
     """A published framework as data; `current` names the one in force."""
     with ctx.store.read() as tx:
-        found, framework = ctx.framework(tx, None if digest == "current" else digest)
+        found, framework = ctx.framework(tx, None if digest == "current" else bare_digest(digest))
     return {"sha256": found, "framework": framework.model_dump(mode="json")}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from clearance.api._auth import Caller, Ctx, context, presented_key
 from clearance.api._auth import principal as authenticated
 from clearance.api._bodies import HearingOutcome, NewAppeal, NewSubmission
-from clearance.api._common import model_id_or_none, new_id
+from clearance.api._common import acted, model_id_or_none, new_id
 from clearance.api._context import Context
 from clearance.errors import NotFound
 from clearance.register import (
@@ -102,7 +102,7 @@ def add_submission(
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post("/hearings/{hearing_id}/outcome", tags=["hearings"])
@@ -128,7 +128,7 @@ def add_outcome(hearing_id: str, body: HearingOutcome, caller: Caller, ctx: Ctx)
             now=ctx.clock(),
         )
         tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 def _latest_hearing(tx: Transaction, act_id: str) -> Hearing | None:
@@ -185,7 +185,7 @@ def _appeal(
         now=ctx.clock(),
     )
     tx.apply(change)
-    return change.records[0].model_dump(mode="json")
+    return acted(tx, change.records[0])
 
 
 @router.post("/directives/{directive_id}/appeals", status_code=201, tags=["appeals"])

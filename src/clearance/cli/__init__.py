@@ -7,6 +7,7 @@ import sys
 import typer
 
 from clearance.cli._assess import assess_command
+from clearance.cli._cases import appeal_app, application_app
 from clearance.cli._demo import demo_command
 from clearance.cli._examples import examples_command
 from clearance.cli._framework import framework_app
@@ -14,6 +15,15 @@ from clearance.cli._gateway import fake_upstream_command, gateway_command
 from clearance.cli._local_model import local_model_command
 from clearance.cli._log import bundle_command, consistency_command, key_app, verify_command
 from clearance.cli._monitor import monitor_command
+from clearance.cli._obligations import obligation_app
+from clearance.cli._orders import access_app, clock_app, directive_app, grant_app, report_app
+from clearance.cli._parties import (
+    evidence_app,
+    framework_publish,
+    model_app,
+    org_app,
+    principal_app,
+)
 from clearance.cli._server import init_command, serve_command
 from clearance.cli._witness import witness_command
 from clearance.errors import ClearanceError
@@ -40,6 +50,23 @@ app.add_typer(key_app, name="key")
 app.command("witness")(witness_command)
 app.command("monitor")(monitor_command)
 app.command("demo")(demo_command)
+framework_app.command("publish")(framework_publish)
+for noun, group in (
+    ("org", org_app),
+    ("principal", principal_app),
+    ("model", model_app),
+    ("evidence", evidence_app),
+    ("application", application_app),
+    ("appeal", appeal_app),
+    ("obligation", obligation_app),
+    ("directive", directive_app),
+    ("access", access_app),
+    ("grant", grant_app),
+    ("report", report_app),
+    ("clock", clock_app),
+):
+    group.info.no_args_is_help = True
+    app.add_typer(group, name=noun)
 
 
 def main() -> None:

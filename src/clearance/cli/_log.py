@@ -73,25 +73,35 @@ def _write_from(
 
 
 def bundle_command(
-    entry_index: Annotated[int, typer.Argument(help="The log index of the statement.", min=0)],
+    entry: Annotated[
+        str,
+        typer.Argument(
+            help="The log index of the statement, or the id of a decision, directive, grant... "
+            "(the act that made it)."
+        ),
+    ],
     output: OutputOption,
     data_dir: DataDirOption = None,
     url: UrlOption = None,
 ) -> None:
     """Write an offline bundle: the statement's envelope, its tlog proof and the checkpoint."""
+    entry = entry.strip()
+    if not entry or (not entry.isdigit() and not entry.replace("_", "").isalnum()):
+        raise InvalidInput(f"{entry!r}: give a log index or a record id")
     _write_from(
         output,
         data_dir,
         url,
-        f"/log/bundle/{entry_index}",
+        f"/log/bundle/{entry}",
         Bundle.from_json,
-        lambda folder: _local_bundle(folder, entry_index).to_json(),
+        lambda folder: _local_bundle(folder, entry).to_json(),
     )
-    typer.echo(f"wrote the bundle of entry {entry_index} to {output}")
+    index = Bundle.from_json(output.read_bytes()).index
+    typer.echo(f"wrote the bundle of entry {index} to {output}")
 
 
-def _local_bundle(data_dir: Path, index: int) -> Bundle:
-    from clearance.server import make_bundle, open_data_dir
+def _local_bundle(data_dir: Path, reference: str) -> Bundle:
+    from clearance.server import entry_index, make_bundle, open_data_dir
 
     folder = open_data_dir(data_dir)
     store = folder.open_store()
@@ -100,7 +110,7 @@ def _local_bundle(data_dir: Path, index: int) -> Bundle:
         # the key here, sign one now rather than refuse.
         with store.transaction() as tx:
             folder.transparency_log().checkpoint(tx.connection, dt.datetime.now(dt.UTC))
-        return make_bundle(store, index)
+        return make_bundle(store, entry_index(store, reference))
     finally:
         store.engine.dispose()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from clearance.framework import TierId
 
@@ -37,7 +37,14 @@ ModelStatusName = Literal[
     "unreviewed", "pending", "approved", "denied", "restricted", "halted", "lapsed"
 ]
 
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+def _bare_digest(value: Any) -> Any:
+    # `sha256:<hex>`, as pages show digests, is accepted as well as bare hex
+    return value.strip().removeprefix("sha256:").lower() if isinstance(value, str) else value
+
+
+Sha256 = Annotated[str, BeforeValidator(_bare_digest), Field(pattern=r"^[0-9a-f]{64}$")]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
 Text = Annotated[str, Field(min_length=1, max_length=20_000)]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]

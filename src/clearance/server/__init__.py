@@ -12,7 +12,7 @@ from clearance.server._datadir import (
     open_data_dir,
 )
 from clearance.server._keys import Rotation, rotate_authority_key
-from clearance.server._log_routes import find_log, log_router, make_bundle
+from clearance.server._log_routes import entry_index, find_log, log_router, make_bundle
 
 __all__ = [
     "ADMIN_KEY",
@@ -24,6 +24,7 @@ __all__ = [
     "WitnessConfig",
     "app_for",
     "build_app",
+    "entry_index",
     "find_log",
     "init_data_dir",
     "log_router",

@@ -7,7 +7,9 @@
     /log/tile/entries/<N>[.p/<W>]           entry bundles: the leaf records
     /log/statements/<index>                 the DSSE envelope logged at index (JSON)
     /log/proof/consistency?old=N[&new=M]    a consistency file from size N to a checkpoint
-    /log/bundle/<index>                     an offline bundle for entry index
+    /log/bundle/<index or id>               an offline bundle for entry index, or for the
+                                            act that made a record (a decision, directive,
+                                            grant... by its id)
     /log/key-rotations                      the logged key-rotation envelopes, oldest first
 
 The published checkpoint is the newest signed one, or with a witness quorum K the newest one at
@@ -40,6 +42,7 @@ from clearance.store import (
     SqlTileStore,
     Store,
     TransparencyLog,
+    entry_of,
     key_rotations,
     published_checkpoint,
     statement_envelope,
@@ -64,6 +67,17 @@ class NotYetLogged(ClearanceError):
 def find_log(store: Store) -> TransparencyLog | None:
     """The transparency log hooked into a store, if any."""
     return next((h for h in store.hooks if isinstance(h, TransparencyLog)), None)
+
+
+def entry_index(store: Store, reference: str) -> int:
+    """A log index given as digits, or the index of the act that made the record with this id."""
+    if reference.isdigit():
+        return int(reference)
+    with store.read() as tx:
+        found = entry_of(tx.connection, reference)
+    if found is None:
+        raise NotFound(f"the log has no entry about {reference!r}")
+    return found
 
 
 def make_bundle(store: Store, index: int) -> Bundle:
@@ -156,8 +170,9 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
             proof = make_consistency(tiles, old, note)
         return Response(proof.to_json(), media_type="application/json")
 
-    @router.get("/bundle/{index}")
-    def bundle(index: int) -> Response:
+    @router.get("/bundle/{reference}")
+    def bundle(reference: str) -> Response:
+        index = entry_index(store, reference)
         return Response(make_bundle(store, index).to_json(), media_type="application/json")
 
     @router.get("/key-rotations")

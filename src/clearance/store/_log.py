@@ -32,6 +32,7 @@ from clearance.ledger import (
 from clearance.register import Change, ModelConfig
 from clearance.store import _tables as t
 from clearance.store._statements import event_statement
+from clearance.store._store import LOGGED
 from clearance.store._tilestore import SqlTileStore
 
 KEY_ROTATION_KIND = "key.rotated"
@@ -100,7 +101,8 @@ class TransparencyLog:
             entries.append(
                 LogEntry(made.kind, envelope, made.subject.sha256, made.subject.name, event.at)
             )
-        self.append(connection, entries, max(e.at for e in change.events))
+        indexes = self.append(connection, entries, max(e.at for e in change.events))
+        connection.info.setdefault(LOGGED, []).extend(zip(change.events, indexes, strict=True))
 
     def append(
         self,
@@ -210,6 +212,30 @@ def statement_envelope(connection: Connection, index: int) -> bytes | None:
     """The DSSE envelope logged at `index`, as stored, or None."""
     data = connection.scalar(select(t.statements.c.envelope).where(t.statements.c.idx == index))
     return None if data is None else bytes(data)
+
+
+def entry_of(connection: Connection, record_id: str) -> int | None:
+    """The log index of the statement of the first event about a record (a decision, directive,
+    grant...): the act that made it. None when no logged event names it."""
+    first = connection.execute(
+        select(t.events.c.kind, t.events.c.at)
+        .where(t.events.c.subject == record_id)
+        .order_by(t.events.c.seq)
+        .limit(1)
+    ).first()
+    if first is None:
+        return None
+    candidates = connection.execute(
+        select(t.statements.c.idx, t.statements.c.envelope)
+        .where(t.statements.c.kind == first.kind, t.statements.c.created_at == first.at)
+        .order_by(t.statements.c.idx)
+    )
+    for index, envelope in candidates:
+        payload = Envelope.from_json(bytes(envelope)).payload
+        event = Statement.from_json(payload).predicate.get("event", {})
+        if event.get("subject") == record_id:
+            return int(index)
+    return None
 
 
 def key_rotations(connection: Connection, before: int | None = None) -> list[bytes]:

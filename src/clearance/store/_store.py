@@ -72,6 +72,9 @@ NOUNS: dict[type[Record], str] = {
     Obligation: "obligation",
 }
 
+LOGGED = "clearance.logged"
+"""Where a hook leaves the (event, log index) pairs it appended, in the connection's info."""
+
 ChangeHook = Callable[[Connection, Change], None]
 """Called inside the transaction after a change is written (the ledger appends its leaves)."""
 
@@ -101,6 +104,8 @@ class Transaction:
     def __init__(self, connection: Connection, hooks: Sequence[ChangeHook]) -> None:
         self.connection = connection
         self._hooks = hooks
+        self.logged: list[tuple[Event, int]] = []
+        """Each event this transaction applied, with the log index of its statement."""
 
     def get(self, kind: type[R], record_id: str) -> R:
         """The record with this id, or NotFound."""
@@ -194,6 +199,7 @@ class Transaction:
                 self.refresh_status(model_id, now)
         for hook in self._hooks:
             hook(self.connection, change)
+        self.logged.extend(self.connection.info.pop(LOGGED, []))
 
     def refresh_status(self, model_id: str, now: dt.datetime) -> ModelStatus:
         """Recompute a model's status from its decisions, directives and applications."""
