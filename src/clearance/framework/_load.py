@@ -15,14 +15,68 @@ from clearance.framework._schema import Framework
 
 Path = tuple[str | int, ...]
 
+YAML_MAX_BYTES = 1024 * 1024
+"""A framework's YAML text is at most this many bytes (UTF-8)."""
+YAML_MAX_DEPTH = 32
+"""Collections nest at most this deep."""
+YAML_MAX_NODES = 20_000
+"""At most this many YAML nodes (keys, values, items): the example framework has under 600."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with limits on depth and node count, and without aliases.
+
+    The limits are checked while the document is composed, so a hostile text is refused before
+    it costs more than the limits allow; aliases are refused since one alias can stand for a
+    whole subtree, many times over ("a billion laughs").
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            raise _Limit("YAML aliases (*name) are not accepted in a framework")
+        self.nodes += 1
+        if self.nodes > YAML_MAX_NODES:
+            raise _Limit(f"more than {YAML_MAX_NODES} YAML nodes (the limit)")
+        self.depth += 1
+        try:
+            if self.depth > YAML_MAX_DEPTH:
+                raise _Limit(f"nested deeper than {YAML_MAX_DEPTH} levels (the limit)")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Limit(Exception):
+    """A framework text beyond one of the YAML limits."""
+
+
+def _load(text: str) -> tuple[yaml.Node | None, Any]:
+    loader = _BoundedLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
 
 def parse_framework(text: str, source: str = "<framework>") -> Framework:
-    """Parse and validate a framework from YAML text; `source` names it in error messages."""
+    """Parse and validate a framework from YAML text; `source` names it in error messages.
+
+    Texts beyond the YAML limits (size, depth, node count; no aliases) are refused.
+    """
     if not text.strip():
         raise InvalidInput(f"{source}: the file is empty; a framework is a YAML mapping")
+    if len(text) > YAML_MAX_BYTES or len(text.encode("utf-8")) > YAML_MAX_BYTES:
+        raise InvalidInput(f"{source}: larger than {YAML_MAX_BYTES} bytes (the limit)")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _load(text)
+    except _Limit as exc:
+        raise InvalidInput(f"{source}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""

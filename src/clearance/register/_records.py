@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from clearance.framework import TierId
+from clearance.register._values import Country, ModelName, Name, Sha256, Text
 
 Role = Literal["admin", "reviewer", "appeal_panel", "developer", "partner", "reporter"]
 OrganizationKind = Literal["authority", "developer", "partner", "reporter"]
@@ -36,11 +37,6 @@ FulfilmentState = Literal["filed", "accepted", "rejected"]
 ModelStatusName = Literal[
     "unreviewed", "pending", "approved", "denied", "restricted", "halted", "lapsed"
 ]
-
-Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -94,10 +90,10 @@ class ModelConfig(Record):
 
     id: str
     organization_id: str
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+    name: ModelName
     """The name callers use at the gateway; unique in the register."""
     version: Name
-    variant: str = "standard"
+    variant: Name = "standard"
     weights_digest: Sha256
     channels: tuple[str, ...] = ("api",)
     upstream_url: str | None = None
