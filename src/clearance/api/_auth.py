@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from clearance.api._context import Context
+from clearance.api._errors import authenticates
 from clearance.errors import Unauthorized
 from clearance.register import Principal
 from clearance.store import key_matches, split_key
@@ -52,6 +53,17 @@ def _check(token: str, ctx: Context) -> Principal:
             return found[0]
     raise Unauthorized("the API key is not valid")
 
+
+def _check_required(request: Request) -> None:
+    principal(request, request.app.state.context)
+
+
+def _check_optional(request: Request) -> None:
+    principal_or_none(request, request.app.state.context)
+
+
+authenticates(principal, _check_required)
+authenticates(principal_or_none, _check_optional)
 
 Caller = Annotated[Principal, Depends(principal)]
 MaybeCaller = Annotated[Principal | None, Depends(principal_or_none)]

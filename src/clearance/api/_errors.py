@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearance.errors import ClearanceError
@@ -28,6 +30,34 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     )
 
 
+KeyCheck = Callable[[Request], None]
+_KEY_CHECKS: dict[Callable[..., Any], KeyCheck] = {}
+
+
+def authenticates(dependency: Callable[..., Any], check: KeyCheck) -> None:
+    """Declare `dependency` (a route's `Depends`) as one that needs a key, checked by `check`.
+
+    A request that fails validation on a route with such a dependency is answered 401 when
+    `check` refuses its key: who is calling is settled before what was sent is looked at.
+    """
+    _KEY_CHECKS[dependency] = check
+
+
+def _key_checks(request: Request) -> list[KeyCheck]:
+    route = request.scope.get("route")
+    found: list[KeyCheck] = []
+    pending = [getattr(route, "dependant", None)]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        check = _KEY_CHECKS.get(dependant.call) if dependant.call is not None else None
+        if check is not None:
+            found.append(check)
+        pending.extend(dependant.dependencies)
+    return found
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every exception to the one error shape."""
 
@@ -39,7 +69,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.http_status, exc.code, exc.message, field)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        for check in _key_checks(request):
+            try:
+                await run_in_threadpool(check, request)
+            except ClearanceError as refused:
+                return error_response(refused.http_status, refused.code, refused.message)
         first = exc.errors()[0]
         location = [str(part) for part in first.get("loc", ()) if part != "body"]
         field = ".".join(location) or None

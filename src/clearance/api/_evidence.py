@@ -137,11 +137,11 @@ def _store_upload(
 def attachment(name: str) -> str:
     """A `Content-Disposition` for a download named `name` (RFC 6266, with RFC 5987's `filename*`).
 
-    The plain `filename` is an ASCII stand-in (anything else, quotes and backslashes become
+    The plain `filename` is an ASCII stand-in (letters, digits, `._- `; anything else becomes
     `_`); `filename*` carries the name itself, percent-encoded UTF-8. No character of the name
     can end the header or start another parameter.
     """
-    plain = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in name) or "evidence"
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in name)
     return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 

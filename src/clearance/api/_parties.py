@@ -21,7 +21,7 @@ from clearance.api._common import (
     page_params,
     paginate,
 )
-from clearance.api._context import Context, publish_framework
+from clearance.api._context import Context, parse_apart, publish_framework
 from clearance.errors import InvalidInput, NotFound
 from clearance.framework import Framework
 from clearance.register import (
@@ -190,7 +190,9 @@ async def get_model_status(name: str, ctx: Ctx) -> JSONResponse:
 @router.get("/events", tags=["register"])
 def list_events(
     ctx: Ctx,
-    after: int = Query(0, ge=0, description="Sequence number of the last event already seen."),
+    after: int = Query(
+        0, ge=0, le=2**63 - 1, description="Sequence number of the last event already seen."
+    ),
     limit: int = Query(100, ge=1, le=500),
     model: str | None = Query(None, description="Only this model's events (name or id)."),
 ) -> dict[str, Any]:
@@ -210,22 +212,23 @@ async def add_framework(request: Request, caller: Caller, ctx: Ctx) -> dict[str,
     """
     require_role(caller, "admin")
     raw = await request.body()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("body: the framework must be UTF-8 YAML text") from None
+    # parsing YAML is CPU work: in a process of its own, so the event loop (the gateway, every
+    # other request, the clock) goes on meanwhile; the YAML limits bound the work itself
+    framework = await parse_apart(text)
 
     def publish() -> dict[str, Any]:
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InvalidInput("body: the framework must be UTF-8 YAML text") from None
         with ctx.store.transaction() as tx:
-            digest, framework = publish_framework(tx, text, caller.id, ctx.clock())
+            digest, _ = publish_framework(tx, text, caller.id, ctx.clock(), framework)
         with ctx.store.read() as tx:
             state = tx.connection.scalar(
                 select(t.frameworks.c.state).where(t.frameworks.c.digest == digest)
             )
         return {"sha256": digest, "id": framework.id, "version": framework.version, "state": state}
 
-    # parsing YAML is CPU work: in a worker thread, so the event loop (the gateway, every other
-    # request, the clock) goes on meanwhile; the YAML limits bound the work itself
     return await run_in_threadpool(publish)
 
 

@@ -222,6 +222,11 @@ class Gateway:
         except ValueError:
             self.meter.refusal("invalid_json", "-", org)
             return await _reply(send, 400, "invalid_json", "the request body is not valid JSON")
+        except RecursionError:
+            self.meter.refusal("invalid_json", "-", org)
+            return await _reply(
+                send, 400, "invalid_json", "the request body's JSON is nested too deeply"
+            )
         model = request.get("model") if isinstance(request, dict) else None
         if not isinstance(model, str) or not model:
             self.meter.refusal("missing_model", "-", org)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from clearance.framework import TierId
-from clearance.register._values import Country, ModelName, Name, Sha256, Text
+from clearance.register._values import MAX_SAFE_INTEGER, Country, ModelName, Name, Sha256, Text
 
 Role = Literal["admin", "reviewer", "appeal_panel", "developer", "partner", "reporter"]
 OrganizationKind = Literal["authority", "developer", "partner", "reporter"]
@@ -381,8 +381,8 @@ class AccessRequest(Record):
 class Limits(Record):
     """A grant's conditions on use."""
 
-    requests_per_minute: int | None = Field(default=None, ge=1)
-    tokens_per_minute: int | None = Field(default=None, ge=1)
+    requests_per_minute: int | None = Field(default=None, ge=1, le=MAX_SAFE_INTEGER)
+    tokens_per_minute: int | None = Field(default=None, ge=1, le=MAX_SAFE_INTEGER)
     retain_content: bool = False
     """Only when true may the gateway keep prompts and completions for this grant."""
 

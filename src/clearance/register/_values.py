@@ -54,5 +54,9 @@ FileName = Annotated[
 Text = Annotated[str, Field(min_length=1, max_length=20_000), AfterValidator(_no_nul)]
 """Reasons, grounds, questions: free text, bounded."""
 
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer a limit may hold: it goes into the snapshot's canonical JSON (RFC 8785),
+which holds no integer a double cannot."""
+
 Sha256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]

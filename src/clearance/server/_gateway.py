@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sqlalchemy import Connection, func, select
 
 from clearance.api import Context
 from clearance.api._auth import Caller, Ctx
+from clearance.api._errors import authenticates
 from clearance.errors import InvalidInput, Unauthorized
 from clearance.gateway import (
     CHANNEL,
@@ -258,8 +259,10 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
             headers={"ETag": etag, "Cache-Control": "no-store"},
         )
 
-    @router.post("/usage", tags=["gateway"])
-    def report_usage(body: UsageReport, request: Request, ctx: Ctx) -> dict[str, int | None]:
+    authenticates(require_gateway, require_gateway)
+
+    @router.post("/usage", tags=["gateway"], dependencies=[Depends(require_gateway)])
+    def report_usage(body: UsageReport, ctx: Ctx) -> dict[str, int | None]:
         """Usage totals from a gateway replica (gateway token).
 
         With `source`, `from` and `to` (a range of the replica's usage journal) the rows are
@@ -267,7 +270,6 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
         the source stands afterwards, so a repeated report counts once. Without them the rows
         are added as sent (`position` null).
         """
-        require_gateway(request)
         if body.source is None:
             record_usage(ctx.store, body.usage_rows(), ctx.clock())
             return {"position": None}
