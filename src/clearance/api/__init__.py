@@ -26,6 +26,7 @@ def create_app(
     """
     from clearance.api._cases import router as cases
     from clearance.api._evidence import router as evidence
+    from clearance.api._keys import router as keys
     from clearance.api._obligations import router as obligations
     from clearance.api._orders import router as orders
     from clearance.api._parties import router as parties
@@ -48,7 +49,7 @@ def create_app(
     app.state.limits = limits or InputLimits()
     app.add_middleware(BodyLimit, limits=app.state.limits)
     install_error_handlers(app)
-    for router in (parties, evidence, cases, obligations, orders, proceedings, webhooks):
+    for router in (parties, keys, evidence, cases, obligations, orders, proceedings, webhooks):
         app.include_router(router, prefix=API_PREFIX)
     return app
 

@@ -21,6 +21,7 @@ import uvicorn
 from clearance.demo._story import Api, DemoFailed, play
 from clearance.errors import InvalidInput
 from clearance.server import ADMIN_KEY, app_for, init_data_dir, open_data_dir
+from clearance.server._datadir import write_private
 
 DEMO_FILE = "demo.json"
 
@@ -73,7 +74,8 @@ def run_story(data_dir: Path, base_url: str, say: Callable[[str], None]) -> dict
         summary = play(api, data_dir, say)
     finally:
         api.client.close()
-    (data_dir / DEMO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    # it holds every principal's key
+    write_private(data_dir / DEMO_FILE, json.dumps(summary, indent=2) + "\n")
     return summary
 
 

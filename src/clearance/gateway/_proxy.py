@@ -168,7 +168,7 @@ class Gateway:
             return None, self.decider.decide_uncached("", "", "", now), use_case, length
         scheme, _, key = token.partition(" ")
         entry = self.decider.authenticate(key.strip()) if scheme.lower() == "bearer" else None
-        if entry is None:
+        if entry is None or (entry.expires_at is not None and now >= entry.expires_at):
             refusal = Verdict(False, "invalid_api_key", "the API key is not valid")
             return None, refusal, use_case, length
         return entry, None, use_case, length

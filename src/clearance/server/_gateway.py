@@ -52,7 +52,7 @@ from clearance.policy import (
     build_snapshot,
     compile_content,
 )
-from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization, Principal
+from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization
 from clearance.server._datadir import DataDir
 from clearance.server._usage import UsageReport, record_range, record_usage
 from clearance.store import Store
@@ -104,10 +104,9 @@ def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl:
     now = context.clock()
     with store.read() as tx:
         _, framework = context.framework(tx)
-        rows = tx.connection.execute(
-            select(t.principals.c.body, t.principals.c.key_id, t.principals.c.key_hash)
-        )
-        principals = [(Principal.model_validate(r.body), r.key_id, r.key_hash) for r in rows]
+        keys = tx.valid_keys(now)
+        principals = [(p, key_id, digest) for p, key_id, digest, _ in keys]
+        ending = {key_id: ends for _, key_id, _, ends in keys if ends is not None}
         content = compile_content(
             framework=framework,
             organizations=tx.find(Organization),
@@ -116,6 +115,7 @@ def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl:
             statuses=tx.find(ModelStatus),
             grants=[g for g in tx.find(Grant) if g.state != "revoked"],
             now=now,
+            key_expiry=ending,
         )
         seq = int(tx.connection.scalar(select(func.max(t.events.c.seq))) or 0)
     return build_snapshot(
