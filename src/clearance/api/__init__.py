@@ -11,6 +11,7 @@ from clearance import __version__
 from clearance.api._context import Clock, Context, publish_framework, system_clock
 from clearance.api._errors import error_body, install_error_handlers
 from clearance.api._limits import BodyLimit, InputLimits
+from clearance.api._openapi import document_errors
 
 API_PREFIX = "/api/v1"
 
@@ -51,6 +52,7 @@ def create_app(
     install_error_handlers(app)
     for router in (parties, keys, evidence, cases, obligations, orders, proceedings, webhooks):
         app.include_router(router, prefix=API_PREFIX)
+    document_errors(app)
     return app
 
 

@@ -73,7 +73,7 @@ def _check_optional(request: Request) -> None:
 
 
 authenticates(principal, _check_required)
-authenticates(principal_or_none, _check_optional)
+authenticates(principal_or_none, _check_optional, required=False)
 
 Caller = Annotated[Principal, Depends(principal)]
 MaybeCaller = Annotated[Principal | None, Depends(principal_or_none)]

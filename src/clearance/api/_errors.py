@@ -34,19 +34,29 @@ KeyCheck = Callable[[Request], None]
 _KEY_CHECKS: dict[Callable[..., Any], KeyCheck] = {}
 
 
-def authenticates(dependency: Callable[..., Any], check: KeyCheck) -> None:
+OPTIONAL_CHECKS: set[KeyCheck] = set()
+"""Checks of a key the caller may leave out (public reads that show more to some callers)."""
+
+
+def authenticates(dependency: Callable[..., Any], check: KeyCheck, required: bool = True) -> None:
     """Declare `dependency` (a route's `Depends`) as one that needs a key, checked by `check`.
 
     A request that fails validation on a route with such a dependency is answered 401 when
     `check` refuses its key: who is calling is settled before what was sent is looked at.
     """
     _KEY_CHECKS[dependency] = check
+    if not required:
+        OPTIONAL_CHECKS.add(check)
 
 
 def _key_checks(request: Request) -> list[KeyCheck]:
-    route = request.scope.get("route")
+    return key_checks_of(getattr(request.scope.get("route"), "dependant", None))
+
+
+def key_checks_of(dependant: Any) -> list[KeyCheck]:
+    """The key checks among a route's dependencies (recursively)."""
     found: list[KeyCheck] = []
-    pending = [getattr(route, "dependant", None)]
+    pending = [dependant]
     while pending:
         dependant = pending.pop()
         if dependant is None:

@@ -241,10 +241,11 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
         ):
             raise Unauthorized("this needs the gateway token (gateway.token in the data folder)")
 
-    @router.get("/snapshot", tags=["gateway"])
+    authenticates(require_gateway, require_gateway)
+
+    @router.get("/snapshot", tags=["gateway"], dependencies=[Depends(require_gateway)])
     def snapshot(request: Request) -> Response:
         """The signed policy snapshot (DSSE envelope) for gateway replicas (gateway token)."""
-        require_gateway(request)
         current = publisher.snapshot
         if current is None:
             publisher.refresh()
@@ -258,8 +259,6 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
             media_type="application/json",
             headers={"ETag": etag, "Cache-Control": "no-store"},
         )
-
-    authenticates(require_gateway, require_gateway)
 
     @router.post("/usage", tags=["gateway"], dependencies=[Depends(require_gateway)])
     def report_usage(body: UsageReport, ctx: Ctx) -> dict[str, int | None]:
