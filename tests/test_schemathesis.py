@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
-
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from clearance.server import build_app, init_data_dir
@@ -34,7 +33,9 @@ def run_all(tmp_path: Path, with_key: bool) -> list[str]:
     headers = {"Authorization": f"Bearer {admin}"} if with_key else {}
     failures: list[str] = []
     try:
-        schema = schemathesis.openapi.from_asgi("/openapi.json", build_app(store, clock_interval=None))
+        schema = schemathesis.openapi.from_asgi(
+            "/openapi.json", build_app(store, clock_interval=None)
+        )
         operations = [result.ok() for result in schema.get_all_operations()]
         assert len(operations) > 50
         for operation in operations:
