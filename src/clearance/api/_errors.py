@@ -89,6 +89,10 @@ def install_error_handlers(app: FastAPI) -> None:
         location = [str(part) for part in first.get("loc", ()) if part != "body"]
         field = ".".join(location) or None
         message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+        if first.get("type") == "string_pattern_mismatch":
+            from clearance.register._values import PATTERN_RULES
+
+            message = PATTERN_RULES.get(str(first.get("ctx", {}).get("pattern")), message)
         text = f"{field}: {message}" if field else message
         return error_response(422, "invalid_input", text, field)
 

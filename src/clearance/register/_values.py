@@ -26,6 +26,17 @@ FILE_NAME_PATTERN = rf"^[^/\\\s{_CONTROL}](?:[^/\\{_CONTROL}]*[^/\\\s{_CONTROL}]
 """One path component: no slash or backslash, printable, no outer space (and not `.` or `..`)."""
 
 
+PATTERN_RULES = {
+    NAME_PATTERN: "must be printable (no control characters such as NUL, CR or LF) and must "
+    "not start or end with white space",
+    MODEL_NAME_PATTERN: "must start with a letter or digit and hold only letters, digits and "
+    "`._:/-`",
+    FILE_NAME_PATTERN: "must be one file name: no `/` or `\\`, no control characters, no "
+    "leading or trailing white space",
+}
+"""What each pattern asks, in words, for error messages."""
+
+
 def _no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain a NUL character")
