@@ -81,7 +81,7 @@ class Answer(Body):
 
 
 class NewCondition(Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     rule: str | None = Field(
         default=None,
         description="The finding rule that requires this condition, when the text rewords it "
@@ -102,13 +102,13 @@ class NewCondition(Body):
 
 
 class NewFulfilment(Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     evidence: list[Sha256] = Field(min_length=1, description="Digests of uploaded evidence.")
 
 
 class FulfilmentReview(Body):
     accepted: bool
-    reasons: str = Field(min_length=1, max_length=20_000)
+    reasons: Text
 
 
 class NewDecision(Body):
