@@ -132,7 +132,7 @@ def test_statements_are_about_the_model_configuration_and_carry_no_keys(
     store = reg.client.app.state.context.store  # type: ignore[attr-defined]
     with store.read() as tx:
         model = tx.find_one(ModelConfig, name="atlas-2")
-        hashes = list(tx.connection.scalars(select(t.principals.c.key_hash)))
+        hashes = list(tx.connection.scalars(select(t.api_keys.c.key_hash)))
     assert model is not None
     logged = rows(reg)
     decision = next(r for r in logged if r.kind == "decision.made")

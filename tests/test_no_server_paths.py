@@ -44,7 +44,7 @@ def broken_uploads(logs: InspectLogs) -> dict[str, bytes]:
         "findings.json": json.dumps(findings).encode(),
         "safeguards.json": json.dumps({"schema": "clearance/safeguards/v1", "x": 1}).encode(),
         "other.json": b'{"schema": "someone/else/v9"}',
-        "../../../etc/passwd": b"\x00\x01 binary",
+        "binary.json": b"\x00\x01 binary",
     }
 
 
@@ -60,6 +60,11 @@ def test_evidence_refusals_name_the_upload_never_a_server_path(
         for place in places:
             assert place not in message, (name, place, message)
         assert "/" not in message.split(": ", 1)[0], message
+    # a name with path components is refused as a name, before the bytes are looked at
+    response = register.call("dev", "POST", "/evidence?name=../../../etc/passwd", content=b"{}")
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["field"] == "query.name" and "one file name" in error["message"]
 
 
 def test_the_cli_names_a_file_as_it_was_given(tmp_path: Path) -> None:

@@ -10,16 +10,24 @@ from fastapi import FastAPI
 from clearance import __version__
 from clearance.api._context import Clock, Context, publish_framework, system_clock
 from clearance.api._errors import error_body, install_error_handlers
+from clearance.api._limits import BodyLimit, InputLimits
+from clearance.api._openapi import document_errors
 
 API_PREFIX = "/api/v1"
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
-    """The register's ASGI app with the REST API mounted under /api/v1."""
+def create_app(
+    context: Context, lifespan: Lifespan | None = None, limits: InputLimits | None = None
+) -> FastAPI:
+    """The register's ASGI app with the REST API mounted under /api/v1.
+
+    Every request body is bounded by `limits` (the defaults unless given).
+    """
     from clearance.api._cases import router as cases
     from clearance.api._evidence import router as evidence
+    from clearance.api._keys import router as keys
     from clearance.api._obligations import router as obligations
     from clearance.api._orders import router as orders
     from clearance.api._parties import router as parties
@@ -39,9 +47,12 @@ def create_app(context: Context, lifespan: Lifespan | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.context = context
+    app.state.limits = limits or InputLimits()
+    app.add_middleware(BodyLimit, limits=app.state.limits)
     install_error_handlers(app)
-    for router in (parties, evidence, cases, obligations, orders, proceedings, webhooks):
+    for router in (parties, keys, evidence, cases, obligations, orders, proceedings, webhooks):
         app.include_router(router, prefix=API_PREFIX)
+    document_errors(app)
     return app
 
 
@@ -49,6 +60,7 @@ __all__ = [
     "API_PREFIX",
     "Clock",
     "Context",
+    "InputLimits",
     "create_app",
     "error_body",
     "publish_framework",

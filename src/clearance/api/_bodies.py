@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.framework import TierId
 from clearance.register import Channel, Consequence, HearingReason, Limits, Reason, Role, Scope
-
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-
-
-def bare_digest(value: Any) -> Any:
-    """A SHA-256 digest as hex: `sha256:<hex>` (as pages show it) and bare hex both accepted."""
-    if isinstance(value, str):
-        return value.strip().removeprefix("sha256:").lower()
-    return value
-
-
-Sha256 = Annotated[
-    str,
-    BeforeValidator(bare_digest),
-    Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 as hex, or `sha256:<hex>`."),
-]
+from clearance.register._values import Country, ModelName, Name, Sha256, Text
 
 
 class Body(BaseModel):
@@ -34,7 +19,7 @@ class Body(BaseModel):
 
 
 class NewOrganization(Body):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     kind: Literal["developer", "partner", "reporter", "authority"]
     jurisdiction: Country
     sector: str = Field(
@@ -47,7 +32,7 @@ class NewOrganization(Body):
 
 class NewPrincipal(Body):
     organization_id: str
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
     roles: list[Role] = Field(min_length=1)
     expertise: list[str] = []
     conflicts: list[str] = []
@@ -57,9 +42,9 @@ class NewPrincipal(Body):
 
 
 class NewModel(Body):
-    name: str
-    version: str
-    variant: str = "standard"
+    name: ModelName
+    version: Name
+    variant: Name = "standard"
     weights_digest: Sha256
     channels: list[str] = Field(
         default_factory=lambda: ["api"], min_length=1, description="Channels: api, app."
@@ -88,7 +73,7 @@ class Assignment(Body):
 
 
 class Question(Body):
-    question: str = Field(min_length=1, max_length=20_000)
+    question: Text
 
 
 class Answer(Body):
@@ -96,7 +81,7 @@ class Answer(Body):
 
 
 class NewCondition(Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     rule: str | None = Field(
         default=None,
         description="The finding rule that requires this condition, when the text rewords it "
@@ -117,13 +102,13 @@ class NewCondition(Body):
 
 
 class NewFulfilment(Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     evidence: list[Sha256] = Field(min_length=1, description="Digests of uploaded evidence.")
 
 
 class FulfilmentReview(Body):
     accepted: bool
-    reasons: str = Field(min_length=1, max_length=20_000)
+    reasons: Text
 
 
 class NewDecision(Body):
@@ -154,7 +139,7 @@ class NewDecision(Body):
 
 
 class NewAppeal(Body):
-    grounds: str = Field(min_length=1, max_length=20_000)
+    grounds: Text
 
 
 class Panel(Body):
@@ -165,13 +150,13 @@ class NewVote(Body):
     vote: Literal["upheld", "overturned"] = Field(
         description="upheld: the act stands; overturned: it is set aside."
     )
-    text: str = Field(min_length=1, max_length=20_000, description="The member's reasons.")
+    text: Text = Field(description="The member's reasons.")
 
 
 class NewDirective(Body):
     action: Literal["halt", "restrict", "restore"]
     model: str = Field(description="Model name or id.")
-    grounds: str = Field(min_length=1, max_length=20_000)
+    grounds: Text
     organizations: list[str] = Field(default_factory=list, description="Organization ids or names.")
     jurisdictions: list[Country] = []
     channels: list[str] = []
@@ -187,19 +172,19 @@ class NewDirective(Body):
 
 
 class Renewal(Body):
-    grounds: str = Field(min_length=1, max_length=20_000)
+    grounds: Text
 
 
 class NewAccessRequest(Body):
     model: str
-    use_case: str = Field(min_length=1, max_length=20_000)
+    use_case: Text
     channels: list[str] = Field(default_factory=lambda: ["api"], min_length=1)
     jurisdictions: list[Country] = []
 
 
 class AccessDecision(Body):
     granted: bool
-    reasons: str = Field(min_length=1, max_length=20_000)
+    reasons: Text
     limits: Limits = Limits()
     expires_at: dt.datetime | None = None
     urgent: bool = Field(
@@ -209,22 +194,22 @@ class AccessDecision(Body):
 
 class NewReport(Body):
     model: str
-    title: str = Field(min_length=1, max_length=200)
-    summary: str = Field(min_length=1, max_length=20_000)
+    title: Name
+    summary: Text
     conflict_of_interest: str = Field(
         min_length=1, max_length=5_000, description='Mandatory; "None" if there is none.'
     )
 
 
 class Revocation(Body):
-    grounds: str = Field(min_length=1, max_length=20_000)
+    grounds: Text
     urgent: bool = Field(
         default=False, description="Revoked at once, the hearing after it; else at its outcome."
     )
 
 
 class NewSubmission(Body):
-    text: str = Field(min_length=1, max_length=20_000)
+    text: Text
     evidence: list[Sha256] = Field(default_factory=list, description="Digests of its evidence.")
 
 

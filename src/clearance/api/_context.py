@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import multiprocessing as mp
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
@@ -54,14 +58,38 @@ class Context:
         return self.framework(tx, digest)[1]
 
 
+_parser: ProcessPoolExecutor | None = None
+
+
+async def parse_apart(text: str, source: str = "framework") -> Framework:
+    """parse_framework() in a process of its own, so that no thread of the server waits on it.
+
+    YAML is parsed in pure Python: in a thread it would still take the interpreter lock from
+    the event loop thousands of times. The process is started on first use and kept.
+    """
+    global _parser
+    if _parser is None:
+        _parser = ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("spawn"))
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_parser, parse_framework, text, source)
+    except BrokenProcessPool:
+        _parser = None
+        raise
+
+
 def publish_framework(
-    tx: Transaction, text: str, actor: str, now: dt.datetime
+    tx: Transaction,
+    text: str,
+    actor: str,
+    now: dt.datetime,
+    parsed: Framework | None = None,
 ) -> tuple[str, Framework]:
-    """Publish a framework version; the text is kept as published.
+    """Publish a framework version; the text is kept as published (`parsed`: its parse, if done).
 
     It is current at once when its effective date has come, else scheduled until that day.
     """
-    framework = parse_framework(text, "framework")
+    framework = parsed if parsed is not None else parse_framework(text, "framework")
     digest = framework_digest(framework)
     exists = tx.connection.execute(
         select(t.frameworks.c.digest).where(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearance.errors import ClearanceError
@@ -28,6 +30,44 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     )
 
 
+KeyCheck = Callable[[Request], None]
+_KEY_CHECKS: dict[Callable[..., Any], KeyCheck] = {}
+
+
+OPTIONAL_CHECKS: set[KeyCheck] = set()
+"""Checks of a key the caller may leave out (public reads that show more to some callers)."""
+
+
+def authenticates(dependency: Callable[..., Any], check: KeyCheck, required: bool = True) -> None:
+    """Declare `dependency` (a route's `Depends`) as one that needs a key, checked by `check`.
+
+    A request that fails validation on a route with such a dependency is answered 401 when
+    `check` refuses its key: who is calling is settled before what was sent is looked at.
+    """
+    _KEY_CHECKS[dependency] = check
+    if not required:
+        OPTIONAL_CHECKS.add(check)
+
+
+def _key_checks(request: Request) -> list[KeyCheck]:
+    return key_checks_of(getattr(request.scope.get("route"), "dependant", None))
+
+
+def key_checks_of(dependant: Any) -> list[KeyCheck]:
+    """The key checks among a route's dependencies (recursively)."""
+    found: list[KeyCheck] = []
+    pending = [dependant]
+    while pending:
+        dependant = pending.pop()
+        if dependant is None:
+            continue
+        check = _KEY_CHECKS.get(dependant.call) if dependant.call is not None else None
+        if check is not None:
+            found.append(check)
+        pending.extend(dependant.dependencies)
+    return found
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every exception to the one error shape."""
 
@@ -39,11 +79,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.http_status, exc.code, exc.message, field)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        for check in _key_checks(request):
+            try:
+                await run_in_threadpool(check, request)
+            except ClearanceError as refused:
+                return error_response(refused.http_status, refused.code, refused.message)
         first = exc.errors()[0]
         location = [str(part) for part in first.get("loc", ()) if part != "body"]
         field = ".".join(location) or None
         message = str(first.get("msg", "invalid request")).removeprefix("Value error, ")
+        if first.get("type") == "string_pattern_mismatch":
+            from clearance.register._values import PATTERN_RULES
+
+            message = PATTERN_RULES.get(str(first.get("ctx", {}).get("pattern")), message)
         text = f"{field}: {message}" if field else message
         return error_response(422, "invalid_input", text, field)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -21,8 +21,9 @@ from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from clearance.api._auth import Caller, Ctx, MaybeCaller
-from clearance.api._bodies import Body, bare_digest
+from clearance.api._bodies import Body
 from clearance.api._common import acted, new_id
+from clearance.api._context import Context
 from clearance.errors import InvalidInput, NotFound
 from clearance.framework import (
     EvalRun,
@@ -39,6 +40,7 @@ from clearance.register import (
     recognise_holder,
 )
 from clearance.register._duties import require_role
+from clearance.register._values import FileName, Text, bare_digest
 from clearance.store import (
     add_evidence,
     evidence_bytes,
@@ -50,12 +52,10 @@ from clearance.store import (
 
 router = APIRouter()
 
-MAX_EVIDENCE_BYTES = 256 * 1024 * 1024
-
 
 class NewEvidenceGrant(Body):
     principal_id: str = Field(description="The principal who may read the bytes.")
-    reason: str = Field(min_length=1, max_length=20_000)
+    reason: Text
 
 
 @router.post("/evidence", status_code=201, tags=["evidence"])
@@ -63,7 +63,10 @@ async def upload_evidence(
     request: Request,
     caller: Caller,
     ctx: Ctx,
-    name: str = Query(..., min_length=1, max_length=255, description="The file's name."),
+    name: Annotated[
+        FileName,
+        Query(description="The file's name: one path component, no control characters."),
+    ],
     confidential: bool | None = Query(
         None,
         description=(
@@ -73,28 +76,26 @@ async def upload_evidence(
     ),
 ) -> dict[str, Any]:
     """Upload an evidence file (Inspect log, lm-eval results, findings, safeguards)."""
-    from clearance.evidence import (
-        SAFEGUARDS_SCHEMA,
-        load_evidence_bytes,
-        load_safeguards_bytes,
-    )
-
     require_role(caller, "developer", "admin", "reviewer")
     raw = await request.body()
     if not raw:
         raise InvalidInput("body: the evidence file is empty")
-    if len(raw) > MAX_EVIDENCE_BYTES:
-        raise InvalidInput("body: evidence files are limited to 256 MiB")
-    safe_name = Path(name).name or "evidence"
+    # parsing (Inspect's reader, JSON) and storing the bytes: in a worker thread, off the
+    # event loop, which goes on serving the gateway and every other request meanwhile
+    return await run_in_threadpool(_store_upload, ctx, caller, raw, name, confidential)
 
-    def parse() -> EvalRun | FindingsReport | SafeguardDeclaration:
-        # from the bytes themselves: no file on the server, so no server path in any message
-        if _declares(raw, SAFEGUARDS_SCHEMA):
-            return load_safeguards_bytes(raw, safe_name)
-        return load_evidence_bytes(raw, safe_name)
 
-    # in a worker thread: Inspect's reader must not run inside the server's event loop
-    parsed = await run_in_threadpool(parse)
+def _store_upload(
+    ctx: Context, caller: Principal, raw: bytes, name: str, confidential: bool | None
+) -> dict[str, Any]:
+    from clearance.evidence import SAFEGUARDS_SCHEMA, load_evidence_bytes, load_safeguards_bytes
+
+    # from the bytes themselves: no file on the server, so no server path in any message
+    parsed: EvalRun | FindingsReport | SafeguardDeclaration
+    if _declares(raw, SAFEGUARDS_SCHEMA):
+        parsed = load_safeguards_bytes(raw, name)
+    else:
+        parsed = load_evidence_bytes(raw, name)
     kind = "safeguards" if isinstance(parsed, SafeguardDeclaration) else parsed.kind
     now = ctx.clock()
     with ctx.store.transaction() as tx:
@@ -111,7 +112,7 @@ async def upload_evidence(
             add_evidence(
                 tx,
                 sha256=parsed.digest,
-                name=safe_name,
+                name=name,
                 kind=kind,
                 content=raw,
                 parsed=evidence_to_dict(parsed),
@@ -130,7 +131,18 @@ async def upload_evidence(
                         new_id=new_id("egr"), sha256=parsed.digest, uploader=caller, now=now
                     )
                 )
-    return {"sha256": parsed.digest, "name": safe_name, "kind": kind, "confidential": withheld}
+    return {"sha256": parsed.digest, "name": name, "kind": kind, "confidential": withheld}
+
+
+def attachment(name: str) -> str:
+    """A `Content-Disposition` for a download named `name` (RFC 6266, with RFC 5987's `filename*`).
+
+    The plain `filename` is an ASCII stand-in (letters, digits, `._- `; anything else becomes
+    `_`); `filename*` carries the name itself, percent-encoded UTF-8. No character of the name
+    can end the header or start another parameter.
+    """
+    plain = "".join(c if c.isascii() and (c.isalnum() or c in "._- ") else "_" for c in name)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _declares(raw: bytes, schema: str) -> bool:
@@ -139,7 +151,7 @@ def _declares(raw: bytes, schema: str) -> bool:
         return False
     try:
         document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(document, dict) and document.get("schema") == schema
 
@@ -165,7 +177,7 @@ def download_evidence(sha256: str, caller: MaybeCaller, ctx: Ctx) -> Response:
         content,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": f'attachment; filename="{stored.name}"',
+            "Content-Disposition": attachment(stored.name),
             "Cache-Control": "private, no-store" if stored.confidential else "public, max-age=3600",
         },
     )

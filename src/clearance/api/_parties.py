@@ -8,9 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
 from clearance.api._auth import Caller, Ctx
-from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal, bare_digest
+from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
 from clearance.api._common import (
     Page,
     acted,
@@ -22,7 +23,7 @@ from clearance.api._common import (
     page_params,
     paginate,
 )
-from clearance.api._context import Context, publish_framework
+from clearance.api._context import Context, parse_apart, publish_framework
 from clearance.errors import InvalidInput, NotFound
 from clearance.framework import Framework
 from clearance.register import (
@@ -37,6 +38,7 @@ from clearance.register import (
     register_model,
 )
 from clearance.register._duties import require_role
+from clearance.register._values import bare_digest
 from clearance.store import Transaction, new_api_key
 from clearance.store import _tables as t
 
@@ -191,7 +193,9 @@ async def get_model_status(name: str, ctx: Ctx) -> JSONResponse:
 @router.get("/events", tags=["register"])
 def list_events(
     ctx: Ctx,
-    after: int = Query(0, ge=0, description="Sequence number of the last event already seen."),
+    after: int = Query(
+        0, ge=0, le=2**63 - 1, description="Sequence number of the last event already seen."
+    ),
     limit: int = Query(100, ge=1, le=500),
     model: str | None = Query(None, description="Only this model's events (name or id)."),
 ) -> dict[str, Any]:
@@ -215,15 +219,22 @@ async def add_framework(request: Request, caller: Caller, ctx: Ctx) -> dict[str,
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput("body: the framework must be UTF-8 YAML text") from None
-    with ctx.store.transaction() as tx:
-        digest, framework = publish_framework(tx, text, caller.id, ctx.clock())
-        position = log_position(tx, digest)
-    with ctx.store.read() as tx:
-        state = tx.connection.scalar(
-            select(t.frameworks.c.state).where(t.frameworks.c.digest == digest)
-        )
-    body = {"sha256": digest, "id": framework.id, "version": framework.version, "state": state}
-    return body | position
+    # parsing YAML is CPU work: in a process of its own, so the event loop (the gateway, every
+    # other request, the clock) goes on meanwhile; the YAML limits bound the work itself
+    framework = await parse_apart(text)
+
+    def publish() -> dict[str, Any]:
+        with ctx.store.transaction() as tx:
+            digest, _ = publish_framework(tx, text, caller.id, ctx.clock(), framework)
+            position = log_position(tx, digest)
+        with ctx.store.read() as tx:
+            state = tx.connection.scalar(
+                select(t.frameworks.c.state).where(t.frameworks.c.digest == digest)
+            )
+        body = {"sha256": digest, "id": framework.id, "version": framework.version, "state": state}
+        return body | position
+
+    return await run_in_threadpool(publish)
 
 
 @router.get("/frameworks", tags=["frameworks"])

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from clearance.api._limits import DEFAULT_MAX_BODY, DEFAULT_MAX_UPLOAD
 from clearance.cli._files import read_text
 
 DataDirOption = Annotated[
@@ -111,6 +112,18 @@ def serve_command(
             "(overrides clearance.json's gateway.redis_url).",
         ),
     ] = None,
+    max_body: Annotated[
+        int,
+        typer.Option(
+            min=1024,
+            help="Largest request body in bytes, on every REST endpoint but evidence uploads "
+            "(413 beyond it).",
+        ),
+    ] = DEFAULT_MAX_BODY,
+    max_upload: Annotated[
+        int,
+        typer.Option(min=1024, help="Largest evidence file in bytes (POST /api/v1/evidence)."),
+    ] = DEFAULT_MAX_UPLOAD,
 ) -> None:
     """Serve the register on one address until Ctrl-C.
 
@@ -123,8 +136,10 @@ def serve_command(
     import uuid
     from typing import Any
 
+    from clearance.api import InputLimits
     from clearance.gateway import SharedLimiter, run_workers
     from clearance.server import app_for, open_data_dir
+    from clearance.server._access_log import log_config
     from clearance.server._gateway import gateway_first, gateway_settings
 
     folder = open_data_dir(data_dir, database_url)
@@ -140,7 +155,8 @@ def serve_command(
             replica=replica,
             watch_database=workers > 1,
         )
-        return gateway_first(app_for(folder, gateway=settings, leader=index == 0))
+        limits = InputLimits(max_body=max_body, max_upload=max_upload)
+        return gateway_first(app_for(folder, gateway=settings, leader=index == 0, limits=limits))
 
     def announce(bound: int) -> None:
         # only once the port is ours: a busy port is one error line, no address announced
@@ -155,4 +171,6 @@ def serve_command(
                 f"published once {folder.witness_quorum} have cosigned"
             )
 
-    run_workers(make, host, port, workers, on_bound=announce, log_level="info")
+    run_workers(
+        make, host, port, workers, on_bound=announce, log_level="info", log_config=log_config()
+    )

@@ -22,6 +22,7 @@ from clearance.demo._evals import EvalWorker, framework_text
 from clearance.demo._story import Api, DemoFailed, play
 from clearance.errors import InvalidInput
 from clearance.server import ADMIN_KEY, app_for, init_data_dir, open_data_dir
+from clearance.server._datadir import write_private
 from clearance.server._gateway import gateway_first
 
 DEMO_FILE = "demo.json"
@@ -110,7 +111,8 @@ def run_story(
         summary = play(api, data_dir, say, evals, progress)
     finally:
         api.client.close()
-    (data_dir / DEMO_FILE).write_text(json.dumps(summary, indent=2) + "\n")
+    # it holds every principal's key
+    write_private(data_dir / DEMO_FILE, json.dumps(summary, indent=2) + "\n")
     return summary
 
 

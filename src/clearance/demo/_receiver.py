@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from clearance.server._datadir import write_private
 from clearance.store import sign
 
 
@@ -65,7 +66,7 @@ class Receiver:
     def keep_secret(self, secret: str) -> None:
         """The endpoint's signing secret, shown once when it was registered."""
         self.secret = secret
-        (self.folder / f"{self.name}.secret").write_text(secret + "\n")
+        write_private(self.folder / f"{self.name}.secret", secret + "\n")
 
     def receive(self, headers: dict[str, str], body: bytes) -> bool:
         """Verify a delivery's signature; keep it when it is genuine."""

@@ -68,6 +68,10 @@ def parse_json(file: EvidenceFile, *, unique_keys: bool = True) -> Any:
         raise file.refuse(
             f"is not valid JSON ({error.msg} at line {error.lineno} column {error.colno})"
         ) from None
+    except RecursionError:
+        raise file.refuse(
+            "is JSON nested deeper than the parser's limit (about 1,000 levels)"
+        ) from None
 
 
 def validate(file: EvidenceFile, document: Any, schema: str) -> None:

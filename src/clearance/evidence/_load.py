@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 from pathlib import Path
 
 from clearance.evidence._files import EvidenceFile, parse_json, read_file
@@ -13,6 +15,33 @@ from clearance.evidence._safeguards import SAFEGUARDS_SCHEMA
 from clearance.framework import EvalRun, FindingsReport
 
 _ZIP_MAGIC = b"PK\x03\x04"
+
+MAX_ARCHIVE_BYTES = 2 * 1024 * 1024 * 1024
+"""An .eval archive's members together unpack to at most this many bytes."""
+MAX_ARCHIVE_RATIO = 200
+"""Nor may they unpack to more than this many times the archive's size (a zip bomb's is ~1000)."""
+
+
+def check_archive(file: EvidenceFile) -> None:
+    """Refuse a zip bomb from its central directory alone, before anything is unpacked.
+
+    The sizes the directory declares bound what Python's zip reader will unpack (it stops at
+    the declared size and fails the CRC check on a lie), so checking them is enough.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(file.data)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return  # Inspect's reader refuses it with its own words
+    if unpacked > MAX_ARCHIVE_BYTES:
+        raise file.refuse(
+            f"unpacks to {unpacked} bytes, more than the {MAX_ARCHIVE_BYTES} bytes allowed"
+        )
+    if unpacked > MAX_ARCHIVE_RATIO * max(len(file.data), 1):
+        raise file.refuse(
+            f"unpacks to {unpacked // max(len(file.data), 1)} times its size, more than the "
+            f"{MAX_ARCHIVE_RATIO} times allowed (a zip bomb?)"
+        )
 
 
 def load_evidence(path: Path) -> EvalRun | FindingsReport:
@@ -32,6 +61,7 @@ def evidence_of(file: EvidenceFile) -> EvalRun | FindingsReport:
         raise file.refuse("is empty")
     # content decides, so a renamed file is still read for what it is
     if file.data.startswith(_ZIP_MAGIC):
+        check_archive(file)
         return inspect_run(file, "eval")
     if path.suffix == ".eval":
         raise file.refuse("is not an Inspect .eval log (not a zip archive; truncated or corrupt?)")

@@ -14,10 +14,14 @@ from clearance.errors import FrameworkError
 from clearance.framework._explain import describe
 from clearance.framework._schema import Framework
 
-MAX_NODES = 100_000
-"""The most YAML nodes a framework may expand to (aliases counted at each use): the example has
-under 2,000, and an alias bomb (each anchor used ten times by the next) is refused before it is
-turned into Python values."""
+YAML_MAX_BYTES = 1024 * 1024
+"""A framework's YAML text is at most this many bytes (UTF-8)."""
+YAML_MAX_DEPTH = 32
+"""Collections nest at most this deep."""
+YAML_MAX_NODES = 20_000
+"""The most YAML nodes (keys, values, items) a framework may expand to, aliases counted at each
+use: the example has under 2,000, and an alias bomb (each anchor used ten times by the next) is
+refused before it is turned into Python values."""
 
 
 class _UnreadableValue(yaml.constructor.ConstructorError):
@@ -45,15 +49,18 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             raise _UnreadableValue(None, None, problem, node.start_mark) from None
 
 
+
 def parse_framework(text: str, source: str = "<framework>") -> Framework:
     """Parse and validate a framework from YAML text; `source` names it in error messages.
 
     Every problem is a FrameworkError whose message names the place: bad YAML, a value YAML
-    cannot read (an impossible date), a document too large or nested too deeply, or one that
-    does not follow the schema.
+    cannot read (an impossible date), a document beyond the YAML limits (size, depth, node
+    count with aliases counted at each use), or one that does not follow the schema.
     """
     if not text.strip():
         raise FrameworkError(f"{source}: the file is empty; a framework is a YAML mapping")
+    if len(text) > YAML_MAX_BYTES or len(text.encode("utf-8")) > YAML_MAX_BYTES:
+        raise FrameworkError(f"{source}: larger than {YAML_MAX_BYTES} bytes (the limit)")
     node, data = _read_yaml(text, source)
     if not isinstance(data, dict):
         raise FrameworkError(f"{source}: a framework is a YAML mapping, not {type(data).__name__}")
@@ -83,6 +90,10 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).replace("\n", " ")
+        if "maximum nesting depth" in problem:  # libyaml's own bound, far above ours
+            raise FrameworkError(
+                f"{source}{where}: nested deeper than {YAML_MAX_DEPTH} levels (the limit)"
+            ) from None
         if not isinstance(exc, _UnreadableValue):
             problem = f"not valid YAML: {problem}"
         raise FrameworkError(f"{source}{where}: {problem}") from None
@@ -95,35 +106,41 @@ def _read_yaml(text: str, source: str) -> tuple[yaml.Node | None, Any]:
 
 
 def _check_size(root: yaml.Node, source: str) -> None:
-    """Refuse an alias that contains itself, and a document that expands past MAX_NODES."""
+    """Refuse a document nested deeper than YAML_MAX_DEPTH, an alias that contains itself, and
+    a document that expands past YAML_MAX_NODES (aliases counted at each use)."""
     sizes: dict[int, int] = {}
     open_: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def size(node: yaml.Node, depth: int) -> int:
         key = id(node)
         if key in sizes:
             return sizes[key]
         if key in open_:
             line = node.start_mark.line + 1
             raise FrameworkError(f"{source}:{line}: an anchor is used inside itself (a cycle)")
+        if depth > YAML_MAX_DEPTH:
+            line = node.start_mark.line + 1
+            raise FrameworkError(
+                f"{source}:{line}: nested deeper than {YAML_MAX_DEPTH} levels (the limit)"
+            )
         open_.add(key)
         total = 1
         if isinstance(node, yaml.SequenceNode):
             for child in node.value:
-                total += size(child)
+                total += size(child, depth + 1)
         elif isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
-                total += size(key_node) + size(value_node)
+                total += size(key_node, depth + 1) + size(value_node, depth + 1)
         open_.discard(key)
-        if total > MAX_NODES:
+        if total > YAML_MAX_NODES:
             raise FrameworkError(
-                f"{source}: the document expands to more than {MAX_NODES:,} values "
-                "(aliases counted at each use); a framework is far smaller"
+                f"{source}: more than {YAML_MAX_NODES} YAML nodes (the limit; aliases counted "
+                "at each use); a framework is far smaller"
             )
         sizes[key] = total
         return total
 
-    size(root)
+    size(root, 0)
 
 
 def _short(value: object) -> str:

@@ -198,7 +198,7 @@ class Gateway:
             return None, self.decider.decide_uncached("", "", "", now), use_case, length
         scheme, _, key = token.partition(" ")
         entry = self.decider.authenticate(key.strip()) if scheme.lower() == "bearer" else None
-        if entry is None:
+        if entry is None or (entry.expires_at is not None and now >= entry.expires_at):
             refusal = Verdict(False, "invalid_api_key", "the API key is not valid")
             return None, refusal, use_case, length
         return entry, None, use_case, length
@@ -252,6 +252,11 @@ class Gateway:
         except ValueError:
             self.meter.refusal("invalid_json", "-", org)
             return await _reply(send, 400, "invalid_json", "the request body is not valid JSON")
+        except RecursionError:
+            self.meter.refusal("invalid_json", "-", org)
+            return await _reply(
+                send, 400, "invalid_json", "the request body's JSON is nested too deeply"
+            )
         model = request.get("model") if isinstance(request, dict) else None
         if not isinstance(model, str) or not model:
             self.meter.refusal("missing_model", "-", org)

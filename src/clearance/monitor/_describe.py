@@ -12,6 +12,8 @@ _NOUNS = {
     "framework.published": "a framework publication",
     "organization.created": "a new organization",
     "principal.created": "a new principal",
+    "principal.key_issued": "a principal's new API key",
+    "principal.keys_revoked": "a principal's API keys revoked",
     "model.registered": "a model registration",
     "application.filed": "a release application",
     "application.assigned": "a reviewer assignment",

@@ -43,6 +43,8 @@ class KeyEntry:
     organization_id: str
     secret_sha256: str
     channel: str = "api"
+    expires_at: float | None = None
+    """Epoch seconds after which the key is refused (a rotated key's grace period), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +143,11 @@ def compile_content(
     statuses: Iterable[ModelStatus],
     grants: Iterable[Grant],
     now: dt.datetime,
+    key_expiry: Mapping[str, dt.datetime] | None = None,
 ) -> dict[str, Any]:
     """The snapshot's content from register records; `principals` are (principal, key id, hash).
 
+    `key_expiry` gives the keys that end on their own (by key id): a rotated key's grace.
     Statuses come as stored; a decision whose validity ended by `now` counts as lapsed here even
     before the register's clock has written that down. Revoked grants are left out. With no
     framework published yet, no organization is in a jurisdiction group (and no model is
@@ -187,6 +191,7 @@ def compile_content(
             "group": group.id if group else None,
             "sector": org.sector,
         }
+    ending = key_expiry or {}
     keys = {
         key_id: {
             "principal": p.id,
@@ -194,6 +199,7 @@ def compile_content(
             "secret_sha256": digest,
             "channel": p.channel,
         }
+        | ({"expires_at": ending[key_id].timestamp()} if key_id in ending else {})
         for p, key_id, digest in sorted(principals, key=lambda item: item[1])
     }
     content_grants = [
@@ -261,7 +267,12 @@ def _from_content(
     }
     keys = {
         key_id: KeyEntry(
-            key_id, k["principal"], k["organization"], k["secret_sha256"], k["channel"]
+            key_id,
+            k["principal"],
+            k["organization"],
+            k["secret_sha256"],
+            k["channel"],
+            k.get("expires_at"),
         )
         for key_id, k in content["keys"].items()
     }

@@ -75,11 +75,14 @@ from clearance.register._panels import (
     vote_on_appeal,
 )
 from clearance.register._parties import (
+    MAX_GRACE_SECONDS,
     NAME_SALT_BYTES,
     create_organization,
     create_principal,
+    issue_key,
     name_commitment,
     register_model,
+    revoke_keys,
 )
 from clearance.register._records import (
     CHANNELS,
@@ -119,6 +122,7 @@ from clearance.register._status import ModelStatus, model_status
 __all__ = [
     "CHANNELS",
     "GRANT_NOTICE_DAYS",
+    "MAX_GRACE_SECONDS",
     "NAME_SALT_BYTES",
     "SCHEDULER",
     "AccessRequest",
@@ -193,6 +197,7 @@ __all__ = [
     "grant_warning_due",
     "hearing_due",
     "issue_directive",
+    "issue_key",
     "lapse_decision",
     "lapse_due",
     "majority",
@@ -216,6 +221,7 @@ __all__ = [
     "review_fulfilment",
     "revoke_access",
     "revoke_grant",
+    "revoke_keys",
     "sector_caps",
     "settle_appeal",
     "vote_on_appeal",

@@ -13,6 +13,8 @@ EventKind = Literal[
     "framework.published",
     "organization.created",
     "principal.created",
+    "principal.key_issued",
+    "principal.keys_revoked",
     "model.registered",
     "application.filed",
     "application.assigned",

@@ -37,8 +37,8 @@ from clearance.register._records import (
     Principal,
     Record,
     Scope,
-    Text,
 )
+from clearance.register._values import Text
 
 
 class Condition(Record):

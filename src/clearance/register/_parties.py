@@ -118,3 +118,42 @@ def register_model(
         },
     )
     return Change((model,), (event,))
+
+
+MAX_GRACE_SECONDS = 30 * 24 * 3600
+"""The longest a rotated key may stay valid beside its successor: 30 days."""
+
+
+def _may_manage_keys(principal: Principal, caller: Principal) -> None:
+    if caller.id != principal.id:
+        require_role(caller, "admin")
+
+
+def revoke_keys(principal: Principal, caller: Principal, now: dt.datetime, ended: int) -> Change:
+    """Every key of a principal ends now (an administrator's act, or the principal's own)."""
+    _may_manage_keys(principal, caller)
+    event = Event(
+        kind="principal.keys_revoked",
+        subject=principal.id,
+        actor=caller.id,
+        at=now,
+        data={"keys": ended},
+    )
+    return Change((), (event,))
+
+
+def issue_key(
+    principal: Principal, caller: Principal, now: dt.datetime, grace_seconds: int
+) -> Change:
+    """A principal gets a new key; its others stay valid for `grace_seconds`, then end."""
+    _may_manage_keys(principal, caller)
+    if not 0 <= grace_seconds <= MAX_GRACE_SECONDS:
+        raise InvalidInput(f"grace_seconds: between 0 and {MAX_GRACE_SECONDS}")
+    event = Event(
+        kind="principal.key_issued",
+        subject=principal.id,
+        actor=caller.id,
+        at=now,
+        data={"grace_seconds": grace_seconds},
+    )
+    return Change((), (event,))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from clearance.framework import TierId
+from clearance.register._values import MAX_SAFE_INTEGER, Country, ModelName, Name, Sha256, Text
 
 Role = Literal["admin", "reviewer", "appeal_panel", "developer", "partner", "reporter"]
 OrganizationKind = Literal["authority", "developer", "partner", "reporter"]
@@ -36,18 +37,6 @@ FulfilmentState = Literal["filed", "accepted", "rejected"]
 ModelStatusName = Literal[
     "unreviewed", "pending", "approved", "denied", "restricted", "halted", "lapsed"
 ]
-
-
-
-def _bare_digest(value: Any) -> Any:
-    # `sha256:<hex>`, as pages show digests, is accepted as well as bare hex
-    return value.strip().removeprefix("sha256:").lower() if isinstance(value, str) else value
-
-
-Sha256 = Annotated[str, BeforeValidator(_bare_digest), Field(pattern=r"^[0-9a-f]{64}$")]
-Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^\S(.*\S)?$")]
-Text = Annotated[str, Field(min_length=1, max_length=20_000)]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -101,10 +90,10 @@ class ModelConfig(Record):
 
     id: str
     organization_id: str
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")]
+    name: ModelName
     """The name callers use at the gateway; unique in the register."""
     version: Name
-    variant: str = "standard"
+    variant: Name = "standard"
     weights_digest: Sha256
     channels: tuple[str, ...] = ("api",)
     upstream_url: str | None = None
@@ -392,8 +381,8 @@ class AccessRequest(Record):
 class Limits(Record):
     """A grant's conditions on use."""
 
-    requests_per_minute: int | None = Field(default=None, ge=1)
-    tokens_per_minute: int | None = Field(default=None, ge=1)
+    requests_per_minute: int | None = Field(default=None, ge=1, le=MAX_SAFE_INTEGER)
+    tokens_per_minute: int | None = Field(default=None, ge=1, le=MAX_SAFE_INTEGER)
     retain_content: bool = False
     """Only when true may the gateway keep prompts and completions for this grant."""
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from clearance.api import Clock, Context, create_app, system_clock
+from clearance.api import Clock, Context, InputLimits, create_app, system_clock
 from clearance.server._datadir import DataDir, WitnessConfig
 from clearance.server._gateway import GatewaySettings, gateway_settings, install_gateway
 from clearance.server._log_routes import find_log, log_router, run_checkpoints
@@ -46,6 +46,7 @@ def build_app(
     witnesses: Sequence[WitnessConfig] = (),
     witness_poll: float = 0.25,
     leader: bool = True,
+    limits: InputLimits | None = None,
 ) -> FastAPI:
     """The register's app on a store; the clock runs in the background unless interval is None.
 
@@ -94,7 +95,7 @@ def build_app(
                             await running
 
     transparency = find_log(store)
-    app = create_app(context, lifespan=lifespan)
+    app = create_app(context, lifespan=lifespan, limits=limits)
     if transparency is not None:
         app.include_router(log_router(store, transparency))
     gateway_running = install_gateway(app, context, gateway) if gateway is not None else None
@@ -134,6 +135,7 @@ def app_for(
     clock_interval: float | None = 1.0,
     gateway: GatewaySettings | None = None,
     leader: bool = True,
+    limits: InputLimits | None = None,
 ) -> FastAPI:
     """The app for an initialized data folder (its gateway settings unless others are given)."""
     return build_app(
@@ -142,4 +144,5 @@ def app_for(
         gateway=gateway or gateway_settings(data_dir),
         witnesses=data_dir.witnesses,
         leader=leader,
+        limits=limits,
     )

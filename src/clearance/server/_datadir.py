@@ -112,6 +112,17 @@ class _Example:
 EXAMPLE_FRAMEWORK = _Example()
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write a file readable by its owner only (0600), replacing any file of that name.
+
+    For every file that holds a secret or a database URL: keys, settings, the demo's summary.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    _write_private(temporary, text)
+    os.replace(temporary, path)
+
+
 def init_data_dir(
     path: Path,
     *,
@@ -214,7 +225,8 @@ def _create(
         "checkpoint_interval": checkpoint_interval,
         "created_at": now.isoformat(),
     }
-    (path / SETTINGS).write_text(json.dumps(settings, indent=2) + "\n")
+    # the database URL may carry a password
+    write_private(path / SETTINGS, json.dumps(settings, indent=2) + "\n")
     return DataDir(path, url, origin, checkpoint_interval), api_key
 
 

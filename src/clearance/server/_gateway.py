@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from sqlalchemy import Connection, func, select
 
 from clearance.api import Context
 from clearance.api._auth import Caller, Ctx
+from clearance.api._errors import authenticates
 from clearance.errors import InvalidInput, NotFound, Unauthorized
 from clearance.framework import Framework
 from clearance.gateway import (
@@ -54,7 +55,7 @@ from clearance.policy import (
     build_snapshot,
     compile_content,
 )
-from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization, Principal
+from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization
 from clearance.server._datadir import DataDir
 from clearance.server._usage import UsageReport, record_range, record_usage
 from clearance.store import Store
@@ -109,10 +110,9 @@ def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl:
             framework: Framework | None = context.framework(tx)[1]
         except NotFound:  # none published yet (`clearance init` without one)
             framework = None
-        rows = tx.connection.execute(
-            select(t.principals.c.body, t.principals.c.key_id, t.principals.c.key_hash)
-        )
-        principals = [(Principal.model_validate(r.body), r.key_id, r.key_hash) for r in rows]
+        keys = tx.valid_keys(now)
+        principals = [(p, key_id, digest) for p, key_id, digest, _ in keys]
+        ending = {key_id: ends for _, key_id, _, ends in keys if ends is not None}
         content = compile_content(
             framework=framework,
             organizations=tx.find(Organization),
@@ -121,6 +121,7 @@ def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl:
             statuses=tx.find(ModelStatus),
             grants=[g for g in tx.find(Grant) if g.state != "revoked"],
             now=now,
+            key_expiry=ending,
         )
         seq = int(tx.connection.scalar(select(func.max(t.events.c.seq))) or 0)
     return build_snapshot(
@@ -246,10 +247,11 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
         ):
             raise Unauthorized("this needs the gateway token (gateway.token in the data folder)")
 
-    @router.get("/snapshot", tags=["gateway"])
+    authenticates(require_gateway, require_gateway)
+
+    @router.get("/snapshot", tags=["gateway"], dependencies=[Depends(require_gateway)])
     def snapshot(request: Request) -> Response:
         """The signed policy snapshot (DSSE envelope) for gateway replicas (gateway token)."""
-        require_gateway(request)
         current = publisher.snapshot
         if current is None:
             publisher.refresh()
@@ -264,8 +266,8 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
             headers={"ETag": etag, "Cache-Control": "no-store"},
         )
 
-    @router.post("/usage", tags=["gateway"])
-    def report_usage(body: UsageReport, request: Request, ctx: Ctx) -> dict[str, int | None]:
+    @router.post("/usage", tags=["gateway"], dependencies=[Depends(require_gateway)])
+    def report_usage(body: UsageReport, ctx: Ctx) -> dict[str, int | None]:
         """Usage totals from a gateway replica (gateway token).
 
         With `source`, `from` and `to` (a range of the replica's usage journal) the rows are
@@ -273,7 +275,6 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
         the source stands afterwards, so a repeated report counts once. Without them the rows
         are added as sent (`position` null).
         """
-        require_gateway(request)
         if body.source is None:
             record_usage(ctx.store, body.usage_rows(), ctx.clock())
             return {"position": None}

@@ -24,8 +24,10 @@ import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import PlainTextResponse
 
 from clearance.errors import ClearanceError, InvalidInput, NotFound
 from clearance.ledger import (
@@ -33,6 +35,7 @@ from clearance.ledger import (
     Bundle,
     BundleKey,
     MalformedData,
+    TileKey,
     make_consistency,
     make_tlog_proof,
     parse_checkpoint,
@@ -55,6 +58,10 @@ PARTIAL = "public, max-age=60"
 NO_CACHE = "no-cache"
 TEXT = "text/plain; charset=utf-8"
 BINARY = "application/octet-stream"
+MAX_INDEX = 2**63 - 1
+"""Log indexes and sizes are 64-bit (as in C2SP tlog-tiles); larger ones are refused at once."""
+MAX_LEVEL = 63
+LogIndex = Annotated[int, Path(ge=0, le=MAX_INDEX, description="An entry's index in the log.")]
 
 
 class NotYetLogged(ClearanceError):
@@ -72,6 +79,8 @@ def find_log(store: Store) -> TransparencyLog | None:
 def entry_index(store: Store, reference: str) -> int:
     """A log index given as digits, or the index of the act that made the record with this id."""
     if reference.isdigit():
+        if len(reference) > len(str(MAX_INDEX)) or int(reference) > MAX_INDEX:
+            raise InvalidInput(f"index: at most {MAX_INDEX}")
         return int(reference)
     with store.read() as tx:
         found = entry_of(tx.connection, reference)
@@ -111,7 +120,7 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
     """Routes serving the log of `store` under /log."""
     router = APIRouter(prefix="/log", tags=["log"])
 
-    @router.get("/checkpoint")
+    @router.get("/checkpoint", response_class=PlainTextResponse)
     def checkpoint() -> Response:
         quorum = transparency.witness_quorum
         with store.read() as tx:
@@ -122,17 +131,19 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
             raise NotFound("the log has no signed checkpoint yet")
         return Response(published.note, media_type=TEXT, headers={"Cache-Control": NO_CACHE})
 
-    @router.get("/key")
+    @router.get("/key", response_class=PlainTextResponse)
     def key() -> Response:
         vkey = transparency.key().vkey
         return Response(vkey + "\n", media_type=TEXT, headers={"Cache-Control": NO_CACHE})
 
-    @router.get("/tile/{path:path}")
+    @router.get("/tile/{path:path}", responses={200: {"content": {BINARY: {}}}})
     def tile(path: str) -> Response:
         try:
             key = parse_tile_path(f"tile/{path}")
         except MalformedData as exc:
             raise NotFound(exc.message) from None
+        if key.index > MAX_INDEX or (isinstance(key, TileKey) and key.level > MAX_LEVEL):
+            raise NotFound(f"no tile {path} in the log")
         with store.read() as tx:
             tiles = SqlTileStore(tx.connection)
             data = (
@@ -144,7 +155,7 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
         return Response(data, media_type=BINARY, headers={"Cache-Control": cache})
 
     @router.get("/statements/{index}")
-    def statement(index: int) -> Response:
+    def statement(index: LogIndex) -> Response:
         with store.read() as tx:
             envelope = statement_envelope(tx.connection, index)
         if envelope is None:
@@ -154,7 +165,9 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
         )
 
     @router.get("/proof/consistency")
-    def consistency(old: int = Query(ge=0), new: int | None = Query(None, ge=0)) -> Response:
+    def consistency(
+        old: int = Query(ge=0, le=MAX_INDEX), new: int | None = Query(None, ge=0, le=MAX_INDEX)
+    ) -> Response:
         with store.read() as tx:
             quorum = transparency.witness_quorum if new is None else 0
             published = published_checkpoint(tx.connection, quorum, size=new)
@@ -171,7 +184,16 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
         return Response(proof.to_json(), media_type="application/json")
 
     @router.get("/bundle/{reference}")
-    def bundle(reference: str) -> Response:
+    def bundle(
+        reference: Annotated[
+            str,
+            Path(
+                min_length=1,
+                max_length=200,
+                description="An entry's index in the log, or the id of the record an act made.",
+            ),
+        ],
+    ) -> Response:
         index = entry_index(store, reference)
         return Response(make_bundle(store, index).to_json(), media_type="application/json")
 

@@ -11,6 +11,7 @@ at once never lose each other's counts.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, insert, select, update
@@ -23,17 +24,21 @@ from clearance.store import _tables as t
 RETRIES = 5
 
 
+MAX_COUNT = 2**62
+"""Counts and journal positions fit a 64-bit column, with room to add them up."""
+
+
 class UsageRowIn(BaseModel):
     """One usage row reported by a gateway replica."""
 
     model: str = Field(max_length=128)
     organization: str = Field(max_length=64)
     grant: str = Field(max_length=64)
-    calls: int = Field(ge=0)
-    failures: int = Field(ge=0)
-    prompt_tokens: int = Field(ge=0)
-    completion_tokens: int = Field(ge=0)
-    refusals: dict[str, int] = {}
+    calls: int = Field(ge=0, le=MAX_COUNT)
+    failures: int = Field(ge=0, le=MAX_COUNT)
+    prompt_tokens: int = Field(ge=0, le=MAX_COUNT)
+    completion_tokens: int = Field(ge=0, le=MAX_COUNT)
+    refusals: dict[str, Annotated[int, Field(ge=0, le=MAX_COUNT)]] = {}
 
 
 class UsageReport(BaseModel):
@@ -42,8 +47,8 @@ class UsageReport(BaseModel):
 
     rows: list[UsageRowIn] = Field(max_length=10_000)
     source: str | None = Field(default=None, max_length=80, pattern=r"^[0-9A-Za-z._-]+$")
-    start: int = Field(default=0, ge=0, alias="from")
-    end: int = Field(default=0, ge=0, alias="to")
+    start: int = Field(default=0, ge=0, le=MAX_COUNT, alias="from")
+    end: int = Field(default=0, ge=0, le=MAX_COUNT, alias="to")
 
     def usage_rows(self) -> list[UsageRow]:
         """The rows as the gateway's type."""

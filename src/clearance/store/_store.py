@@ -84,7 +84,7 @@ def _row(record: Record, table: Table) -> dict[str, Any]:
     body = record.model_dump(mode="json")
     row: dict[str, Any] = {"id": _key(record), "body": body}
     for column in table.columns:
-        if column.name in ("id", "body", "key_id", "key_hash"):
+        if column.name in ("id", "body"):
             continue
         value = getattr(record, column.name, None)
         if column.name == "model_id" and isinstance(record, ModelStatus):
@@ -214,20 +214,101 @@ class Transaction:
         return status
 
     def add_principal(self, principal: Principal, key_id: str, key_hash: str) -> None:
-        """Insert a principal with its key id and hashed secret."""
-        row = _row(principal, t.principals) | {"key_id": key_id, "key_hash": key_hash}
-        self.connection.execute(insert(t.principals).values(**row))
+        """Insert a principal with its first key (id and hashed secret)."""
+        self.connection.execute(insert(t.principals).values(**_row(principal, t.principals)))
+        self.add_key(principal.id, key_id, key_hash, principal.created_at)
 
-    def principal_by_key_id(self, key_id: str) -> tuple[Principal, str] | None:
-        """The principal holding a key id, with its stored hash."""
-        found = self.connection.execute(
-            select(t.principals.c.body, t.principals.c.key_hash).where(
-                t.principals.c.key_id == key_id
+    def add_key(self, principal_id: str, key_id: str, key_hash: str, now: dt.datetime) -> None:
+        """Give a principal one more key."""
+        self.connection.execute(
+            insert(t.api_keys).values(
+                key_id=key_id, principal_id=principal_id, key_hash=key_hash, created_at=now
             )
+        )
+
+    def principal_by_key_id(
+        self, key_id: str, now: dt.datetime
+    ) -> tuple[Principal, str, dt.datetime | None] | None:
+        """The principal holding a key valid at `now`, the key's hash and when it was last used."""
+        found = self.connection.execute(
+            select(
+                t.principals.c.body,
+                t.api_keys.c.key_hash,
+                t.api_keys.c.last_used_at,
+                t.api_keys.c.expires_at,
+            )
+            .join(t.principals, t.principals.c.id == t.api_keys.c.principal_id)
+            .where(t.api_keys.c.key_id == key_id, t.api_keys.c.revoked_at.is_(None))
         ).first()
-        if found is None:
+        if found is None or (found.expires_at is not None and _aware(found.expires_at) <= now):
             return None
-        return Principal.model_validate(found.body), str(found.key_hash)
+        last = None if found.last_used_at is None else _aware(found.last_used_at)
+        return Principal.model_validate(found.body), str(found.key_hash), last
+
+    def key_used(self, key_id: str, now: dt.datetime) -> None:
+        """Note that a key was used at `now`."""
+        self.connection.execute(
+            update(t.api_keys).where(t.api_keys.c.key_id == key_id).values(last_used_at=now)
+        )
+
+    def keys_of(self, principal_id: str) -> list[dict[str, Any]]:
+        """A principal's keys, oldest first: ids and times, never hashes."""
+        rows = self.connection.execute(
+            select(t.api_keys)
+            .where(t.api_keys.c.principal_id == principal_id)
+            .order_by(t.api_keys.c.created_at, t.api_keys.c.key_id)
+        )
+        return [
+            {
+                "key_id": r.key_id,
+                "created_at": _aware(r.created_at),
+                "expires_at": None if r.expires_at is None else _aware(r.expires_at),
+                "revoked_at": None if r.revoked_at is None else _aware(r.revoked_at),
+                "last_used_at": None if r.last_used_at is None else _aware(r.last_used_at),
+            }
+            for r in rows
+        ]
+
+    def end_keys(self, principal_id: str, now: dt.datetime, grace: dt.timedelta) -> int:
+        """End a principal's keys valid at `now`: revoked at once, or expiring after `grace`.
+
+        Returns how many keys this ended. A key already expiring sooner keeps its expiry.
+        """
+        keys = t.api_keys.c
+        live = [
+            k
+            for k in self.keys_of(principal_id)
+            if k["revoked_at"] is None and (k["expires_at"] is None or k["expires_at"] > now)
+        ]
+        for k in live:
+            if grace <= dt.timedelta(0):
+                values: dict[str, Any] = {"revoked_at": now}
+            else:
+                ends = now + grace
+                values = {"expires_at": min(ends, k["expires_at"] or ends)}
+            self.connection.execute(
+                update(t.api_keys).where(keys.key_id == k["key_id"]).values(**values)
+            )
+        return len(live)
+
+    def valid_keys(self, now: dt.datetime) -> list[tuple[Principal, str, str, dt.datetime | None]]:
+        """Every key valid at `now`: (holder, key id, hash, expiry or None)."""
+        rows = self.connection.execute(
+            select(
+                t.principals.c.body,
+                t.api_keys.c.key_id,
+                t.api_keys.c.key_hash,
+                t.api_keys.c.expires_at,
+            )
+            .join(t.principals, t.principals.c.id == t.api_keys.c.principal_id)
+            .where(t.api_keys.c.revoked_at.is_(None))
+        )
+        found = []
+        for r in rows:
+            expires = None if r.expires_at is None else _aware(r.expires_at)
+            if expires is None or expires > now:
+                found.append((Principal.model_validate(r.body), r.key_id, r.key_hash, expires))
+        return found
 
     def keep_name_salt(self, organization_id: str, salt: bytes) -> None:
         """Keep the secret salt of a withheld name's commitment."""

@@ -50,10 +50,22 @@ organizations = _record_table(
 principals = _record_table(
     "principals",
     Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
-    Column("key_id", String(32), nullable=False, unique=True),
-    Column("key_hash", String(64), nullable=False),
     indexes=("organization_id",),
 )
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_id", String(32), primary_key=True),
+    Column("principal_id", String(64), ForeignKey("principals.id"), nullable=False),
+    Column("key_hash", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Index("ix_api_keys_principal_id", "principal_id"),
+)
+"""A principal's API keys (SHA-256 of each secret): a key is valid until it is revoked or,
+after a rotation, until the grace period the rotation gave it ends (`expires_at`)."""
 models = _record_table(
     "models",
     Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),

@@ -23,7 +23,7 @@ def principal_for_key(context: Context, key: str) -> Principal | None:
     if parts is None:
         return None
     with context.store.read() as tx:
-        found = tx.principal_by_key_id(parts[0])
+        found = tx.principal_by_key_id(parts[0], context.clock())
     if found is not None and key_matches(parts[1], found[1]):
         return found[0]
     return None
