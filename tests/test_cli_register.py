@@ -104,6 +104,13 @@ def test_every_act_through_the_commands(served: tuple[str, str], tmp_path: Path)
         made = cli.run("admin", "principal", "add", org, who, "--role", role)
         cli.keys[who] = made["api_key"]
 
+    # keys: the partner rotates its own (the old one ends at once), lists them; a spare is revoked
+    rotated = cli.run("partner", "principal", "rotate", "me")
+    cli.keys["partner"] = rotated["api_key"]
+    assert sorted(k["active"] for k in cli.run("partner", "principal", "keys")) == [False, True]
+    spare = cli.run("admin", "principal", "add", "Agency One", "spare", "--role", "partner")
+    assert cli.run("admin", "principal", "revoke", spare["id"])["revoked"] == 1
+
     cli.run("dev", "model", "add", "atlas-2", "--version", "2.0", "--weights", f"sha256:{WEIGHTS}")
     assert "atlas-2" in cli.table(None, "model", "list")
     assert cli.run(None, "model", "show", "atlas-2")["name"] == "atlas-2"

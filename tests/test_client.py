@@ -100,6 +100,17 @@ def test_the_client_drives_every_operation(
     person = admin.add_principal(org.id, "nw-dev", ["developer"])
     assert person.api_key
     assert Register("http://testserver", person.api_key, http=register.client).me().id == person.id
+    # its key rotated (the old one ends at once), listed, then every key revoked
+    own = Register("http://testserver", person.api_key, http=register.client)
+    rotated = own.rotate_key("me")
+    assert rotated["api_key"] and rotated["log_index"] is not None
+    with pytest.raises(Unauthorized):
+        own.me()
+    renewed = Register("http://testserver", rotated["api_key"], http=register.client)
+    assert sorted(k["active"] for k in renewed.list_keys()) == [False, True]
+    assert admin.revoke_keys(person.id)["revoked"] == 1
+    with pytest.raises(Unauthorized):
+        renewed.me()
 
     # a model, evidence cited as sha256:<hex>, an application
     model = dev.add_model("atlas-9", "9.0", f"sha256:{WEIGHTS}")

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from clearance.api._auth import Caller, Ctx
 from clearance.api._bodies import Body
+from clearance.api._common import log_position
 from clearance.register import MAX_GRACE_SECONDS, Principal, issue_key, revoke_keys
 from clearance.store import Transaction, new_api_key
 
@@ -49,7 +50,8 @@ def revoke_principal_keys(principal_id: str, caller: Caller, ctx: Ctx) -> dict[s
         revoke_keys(principal, caller, now, 0)  # refuses before anything is written
         ended = tx.end_keys(principal.id, now, dt.timedelta(0))
         tx.apply(revoke_keys(principal, caller, now, ended))
-    return {"principal_id": principal.id, "revoked": ended, "at": now.isoformat()}
+        position = log_position(tx, principal.id)
+    return {"principal_id": principal.id, "revoked": ended, "at": now.isoformat()} | position
 
 
 @router.post("/principals/{principal_id}/keys", status_code=201, tags=["parties"])
@@ -68,13 +70,14 @@ def rotate_principal_key(
         key_id, key_hash, api_key = new_api_key()
         tx.add_key(principal.id, key_id, key_hash, now)
         tx.apply(change)
+        position = log_position(tx, principal.id)
     ends = now + dt.timedelta(seconds=body.grace_seconds)
     return {
         "principal_id": principal.id,
         "key_id": key_id,
         "api_key": api_key,
         "others_end_at": ends.isoformat(),
-    }
+    } | position
 
 
 @router.get("/principals/{principal_id}/keys", tags=["parties"])

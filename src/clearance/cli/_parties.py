@@ -100,6 +100,59 @@ def principal_me(
     show(connect(url, key_file).me(), json, ("id", "name", "organization_id", "roles"))
 
 
+KEY_COLUMNS = ("key_id", "created_at", "last_used_at", "revoked_at", "expires_at", "active")
+
+
+@principal_app.command("keys")
+def principal_keys(
+    principal: Annotated[str, typer.Argument(help="Principal id, or `me`.")] = "me",
+    url: UrlOption = None,
+    key_file: KeyFileOption = None,
+    json: JsonOption = False,
+) -> None:
+    """List a principal's keys with when each was last used (never a secret)."""
+    with calling():
+        found = connect(url, key_file).list_keys(principal)
+    show(found, json, KEY_COLUMNS)
+
+
+@principal_app.command("rotate")
+def principal_rotate(
+    principal: Annotated[str, typer.Argument(help="Principal id, or `me`.")] = "me",
+    grace_seconds: Annotated[
+        int, typer.Option(help="Seconds the present keys stay valid beside the new one.")
+    ] = 0,
+    key_out: Annotated[
+        Path | None, typer.Option("--key-out", help="Write the new API key to this file too.")
+    ] = None,
+    url: UrlOption = None,
+    key_file: KeyFileOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Issue a new key (shown this once); the principal's other keys end after the grace."""
+    with calling():
+        made = connect(url, key_file).rotate_key(principal, grace_seconds=grace_seconds)
+    if key_out is not None:
+        key_out.write_text(made["api_key"] + "\n")
+        key_out.chmod(0o600)
+    show(made, json, ("principal_id", "key_id", "api_key", "others_end_at", *LOGGED))
+    if not json:
+        typer.echo("the API key is shown this once: keep it now", err=True)
+
+
+@principal_app.command("revoke")
+def principal_revoke(
+    principal: Annotated[str, typer.Argument(help="Principal id, or `me`.")],
+    url: UrlOption = None,
+    key_file: KeyFileOption = None,
+    json: JsonOption = False,
+) -> None:
+    """End every key of a principal now (administrators, or yourself with `me`)."""
+    with calling():
+        ended = connect(url, key_file).revoke_keys(principal)
+    show(ended, json, ("principal_id", "revoked", "at", *LOGGED))
+
+
 MODEL_COLUMNS = ("id", "name", "version", "variant", "weights_digest", "channels", *LOGGED)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
 from clearance.api._evidence import NewEvidenceGrant
+from clearance.api._keys import Rotation
 from clearance.client._http import Session, chunks, digest_of, operation, read_file
 from clearance.client._models import (
     Evidence,
@@ -80,6 +81,28 @@ class Parties(Session):
     def me(self) -> Principal:
         """The principal this client's key belongs to."""
         return Principal.model_validate(self.json("GET", "/principals/me"))
+
+    @operation("POST", "/principals/{principal_id}/revoke")
+    def revoke_keys(self, principal_id: str = "me") -> dict[str, Any]:
+        """End every key of a principal now (administrators, or oneself with `me`)."""
+        found: dict[str, Any] = self.json("POST", f"/principals/{principal_id}/revoke")
+        return found
+
+    @operation("POST", "/principals/{principal_id}/keys")
+    def rotate_key(self, principal_id: str = "me", *, grace_seconds: int = 0) -> dict[str, Any]:
+        """A new key for a principal (its `api_key` shown this once); the others end after
+        `grace_seconds`."""
+        body = Rotation(grace_seconds=grace_seconds)
+        found: dict[str, Any] = self.json(
+            "POST", f"/principals/{principal_id}/keys", json=body.model_dump(mode="json")
+        )
+        return found
+
+    @operation("GET", "/principals/{principal_id}/keys")
+    def list_keys(self, principal_id: str = "me") -> list[dict[str, Any]]:
+        """A principal's keys: made, last used, ends, active; never a secret."""
+        found: list[dict[str, Any]] = self.json("GET", f"/principals/{principal_id}/keys")["items"]
+        return found
 
     @operation("POST", "/models")
     def add_model(

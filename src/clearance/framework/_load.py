@@ -39,11 +39,12 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except yaml.YAMLError:
+        except (yaml.YAMLError, RecursionError):
             raise
-        except (ValueError, OverflowError, TypeError) as exc:
+        except Exception as exc:  # e.g. `!!timestamp x`: PyYAML's constructors fail in Python
             if node.tag == "tag:yaml.org,2002:timestamp":
-                problem = f"{node.value} is not a valid date ({exc}); write dates as YYYY-MM-DD"
+                why = f" ({exc})" if isinstance(exc, ValueError) else ""
+                problem = f"{node.value} is not a valid date{why}; write dates as YYYY-MM-DD"
             else:
                 problem = f"{_short(node.value)} cannot be read as {node.tag.rsplit(':', 1)[-1]}"
             raise _UnreadableValue(None, None, problem, node.start_mark) from None
