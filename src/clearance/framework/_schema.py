@@ -293,6 +293,12 @@ class Procedure(_Strict):
         default="uphold_appeal", json_schema_extra=ADDED
     )
     """What a panel's missed deadline means: the appeal succeeds, or a new panel hears it."""
+    testing_access_days: int | None = Field(default=None, ge=1, json_schema_extra=ADDED)
+    """Days of pre-release testing access the authority gets on the model at filing (a grant to
+    its reviewers through the gateway); None: the framework asks for none."""
+    pre_release_upstream_required: bool = Field(default=False, json_schema_extra=ADDED)
+    """The developer must name the model's pre-release upstream for the authority's tests; until
+    it does, the application's clock stands still and it cannot be deemed approved."""
     directive: DirectiveProcedure = DirectiveProcedure()
 
     @model_validator(mode="before")
@@ -313,6 +319,15 @@ class Procedure(_Strict):
             )
         moved = {k: v for k, v in directive.items() if k != "hearing_within_days"}
         return {**data, "hearing_within_days": old, "directive": moved}
+
+    @model_validator(mode="after")
+    def _upstream_needs_testing(self) -> Procedure:
+        if self.pre_release_upstream_required and self.testing_access_days is None:
+            raise ValueError(
+                "pre_release_upstream_required needs testing_access_days: the pre-release "
+                "upstream serves the authority's testing access"
+            )
+        return self
 
     @model_validator(mode="after")
     def _panel_has_a_majority(self) -> Procedure:

@@ -95,6 +95,7 @@ from clearance.register._records import (
     Decision,
     Departure,
     Directive,
+    Discrepancy,
     EvidenceGrant,
     EvidenceRef,
     Fulfilment,
@@ -118,8 +119,24 @@ from clearance.register._records import (
     Vote,
 )
 from clearance.register._status import ModelStatus, model_status
+from clearance.register._testing import (
+    add_authority_evidence,
+    check_upstream_url,
+    contradicted,
+    discrepancies,
+    governing_assessment,
+    provide_testing_access,
+    require_testing_access,
+)
 
 __all__ = [
+    "add_authority_evidence",
+    "check_upstream_url",
+    "contradicted",
+    "discrepancies",
+    "governing_assessment",
+    "provide_testing_access",
+    "require_testing_access",
     "CHANNELS",
     "GRANT_NOTICE_DAYS",
     "MAX_GRACE_SECONDS",
@@ -136,6 +153,7 @@ __all__ = [
     "Consequence",
     "Decision",
     "Departure",
+    "Discrepancy",
     "Directive",
     "Due",
     "Event",

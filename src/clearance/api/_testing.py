@@ -1,0 +1,116 @@
+"""Routes for the authority's own testing: the developer's testing access, the authority's evidence.
+
+The authority's testing grant is issued with the filing (`POST /applications`); here the developer
+names the model's pre-release upstream, and a reviewer files the logs of the authority's own
+evaluation runs, after which the assessment is recomputed over both sides' evidence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from clearance.api._auth import Caller, Ctx
+from clearance.api._bodies import AuthorityEvidence, TestingAccess
+from clearance.errors import Conflict, InvalidInput
+from clearance.framework import (
+    EvalRun,
+    FindingsReport,
+    SafeguardDeclaration,
+    assess,
+    assessment_to_dict,
+    evidence_from_dict,
+)
+from clearance.register import (
+    Application,
+    EvidenceRef,
+    Grant,
+    add_authority_evidence,
+    provide_testing_access,
+)
+from clearance.store import Transaction, find_evidence, link_application, may_read
+
+router = APIRouter()
+
+
+@router.post("/applications/{application_id}/testing-access", tags=["applications"])
+def testing_access(
+    application_id: str, body: TestingAccess, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
+    """The developer names the pre-release upstream of the authority's testing access; a clock
+    that waited for it runs again."""
+    with ctx.store.transaction() as tx:
+        application = tx.get(Application, application_id)
+        if application.testing_grant_id is None:
+            raise Conflict(
+                f"application {application_id} gives the authority no testing access "
+                "(its framework asks for none)"
+            )
+        change = provide_testing_access(
+            application=application,
+            grant=tx.get(Grant, application.testing_grant_id),
+            principal=caller,
+            upstream=body.pre_release_upstream,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+    return change.records[0].model_dump(mode="json")
+
+
+def _parsed(tx: Transaction, digest: str) -> EvalRun | FindingsReport | SafeguardDeclaration:
+    stored = find_evidence(tx, digest)
+    if stored is None:
+        raise InvalidInput(f"evidence: {digest[:16]}... is not uploaded")
+    return evidence_from_dict(stored.parsed)
+
+
+@router.post("/applications/{application_id}/authority-evidence", tags=["applications"])
+def authority_evidence(
+    application_id: str, body: AuthorityEvidence, caller: Caller, ctx: Ctx
+) -> dict[str, Any]:
+    """A reviewer files the authority's own evaluation logs; the assessment is recomputed over
+    the developer's evidence and the authority's together, and discrepancies are kept."""
+    with ctx.store.transaction() as tx:
+        application = tx.get(Application, application_id)
+        _, framework = ctx.framework(tx, application.framework_digest)
+        mine: list[EvalRun | FindingsReport] = []
+        for digest in sorted(set(body.evidence)):
+            stored = find_evidence(tx, digest)
+            if stored is None or not may_read(tx, caller, stored):
+                raise InvalidInput(f"evidence: {digest[:16]}... is not uploaded")
+            item = evidence_from_dict(stored.parsed)
+            if isinstance(item, SafeguardDeclaration):
+                raise InvalidInput("evidence: the authority files evaluation runs or findings")
+            mine.append(item)
+        earlier = [_parsed(tx, e.sha256) for e in application.authority_evidence]
+        authority_items = [
+            i for i in (*earlier, *mine) if isinstance(i, EvalRun | FindingsReport)
+        ]
+        developer_items = [
+            i
+            for i in (_parsed(tx, e.sha256) for e in application.evidence)
+            if isinstance(i, EvalRun | FindingsReport)
+        ]
+        declaration = (
+            _parsed(tx, application.safeguards_declaration)
+            if application.safeguards_declaration
+            else None
+        )
+        safeguards = declaration if isinstance(declaration, SafeguardDeclaration) else None
+        combined = assessment_to_dict(
+            assess(framework, [*developer_items, *authority_items], safeguards)
+        )
+        authority_only = assessment_to_dict(assess(framework, authority_items, safeguards))
+        change = add_authority_evidence(
+            application=application,
+            reviewer=caller,
+            evidence=tuple(EvidenceRef(sha256=i.digest, name=i.name, kind=i.kind) for i in mine),
+            combined=combined,
+            authority_only=authority_only,
+            now=ctx.clock(),
+        )
+        tx.apply(change)
+        known = {e.sha256 for e in application.authority_evidence}
+        link_application(tx, application.id, [i.digest for i in mine if i.digest not in known])
+    return change.records[0].model_dump(mode="json")
