@@ -44,7 +44,6 @@ from clearance.register import (
     EvidenceRef,
     InformationRequest,
     Obligation,
-    Organization,
     Principal,
     answer_information,
     appoint_panel,
@@ -126,7 +125,7 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
         declaration = _safeguards(tx, caller, body.safeguards)
         assessment = assessment_to_dict(assess(framework, evidence, declaration))
         testing = framework.procedure.testing_access_days is not None
-        authority = tx.find_one(Organization, kind="authority") if testing else None
+        authority = tx.authority() if testing else None
         change = file_application(
             new_id=new_id("app"),
             model=model,

@@ -42,6 +42,7 @@ def testing_access(
     that waited for it runs again."""
     with ctx.store.transaction() as tx:
         application = tx.get(Application, application_id)
+        _, framework = ctx.framework(tx, application.framework_digest)
         if application.testing_grant_id is None:
             raise Conflict(
                 f"application {application_id} gives the authority no testing access "
@@ -52,6 +53,7 @@ def testing_access(
             grant=tx.get(Grant, application.testing_grant_id),
             principal=caller,
             upstream=body.pre_release_upstream,
+            framework=framework,
             now=ctx.clock(),
         )
         tx.apply(change)
@@ -84,9 +86,7 @@ def authority_evidence(
                 raise InvalidInput("evidence: the authority files evaluation runs or findings")
             mine.append(item)
         earlier = [_parsed(tx, e.sha256) for e in application.authority_evidence]
-        authority_items = [
-            i for i in (*earlier, *mine) if isinstance(i, EvalRun | FindingsReport)
-        ]
+        authority_items = [i for i in (*earlier, *mine) if isinstance(i, EvalRun | FindingsReport)]
         developer_items = [
             i
             for i in (_parsed(tx, e.sha256) for e in application.evidence)

@@ -62,18 +62,19 @@ def testing_grant(
         raise ValueError("the framework asks for no testing access")
     if authority.kind != "authority":
         raise ValueError("a testing grant goes to the authority")
+    missing = framework.procedure.pre_release_upstream_required and upstream is None
     grant = Grant(
         id=grant_id,
         organization_id=authority.id,
         model_id=model.id,
-        expires_at=now + dt.timedelta(days=days),
+        # the days of access count from when the developer provides it
+        expires_at=None if missing else now + dt.timedelta(days=days),
         origin=application_id,
         granted_by=filed_by.id,
         granted_at=now,
         purpose="testing",
         pre_release_upstream=upstream,
     )
-    missing = framework.procedure.pre_release_upstream_required and upstream is None
     event = Event(
         kind="grant.issued",
         subject=grant_id,
@@ -97,12 +98,14 @@ def provide_testing_access(
     grant: Grant,
     principal: Principal,
     upstream: str,
+    framework: Framework,
     now: dt.datetime,
 ) -> Change:
     """The developer names (or changes) the pre-release upstream of the authority's tests.
 
     When that was what the clock waited for, the clock runs again and the deadline moves by the
-    time it stood (unless an information request still holds it).
+    time it stood (unless an information request still holds it), and the framework's days of
+    testing access count from now.
     """
     require_role(principal, "developer")
     require_member(principal, application.organization_id, f"application {application.id}")
@@ -112,7 +115,10 @@ def provide_testing_access(
         raise Conflict(f"the testing grant {grant.id} is no longer active")
     url = check_upstream_url(upstream)
     updated = application
+    grant_changes: dict[str, Any] = {"pre_release_upstream": url}
     if application.testing_access_missing:
+        days = framework.procedure.testing_access_days or 0
+        grant_changes["expires_at"] = now + dt.timedelta(days=days)
         changes: dict[str, Any] = {"testing_access_missing": False}
         if application.state != "information_requested" and application.clock_stopped_at:
             changes["deadline"] = application.deadline + (now - application.clock_stopped_at)
@@ -128,9 +134,10 @@ def provide_testing_access(
             "application": application.id,
             "testing_access": "provided",
             "deadline": updated.deadline.isoformat(),
+            "expires_at": (grant_changes.get("expires_at") or grant.expires_at or now).isoformat(),
         },
     )
-    return Change((updated, grant.model_copy(update={"pre_release_upstream": url})), (event,))
+    return Change((updated, grant.model_copy(update=grant_changes)), (event,))
 
 
 def governing_assessment(application: Application) -> dict[str, Any]:
@@ -189,9 +196,7 @@ def add_authority_evidence(
     return Change((updated,), (event,))
 
 
-def discrepancies(
-    developer: dict[str, Any], authority: dict[str, Any]
-) -> tuple[Discrepancy, ...]:
+def discrepancies(developer: dict[str, Any], authority: dict[str, Any]) -> tuple[Discrepancy, ...]:
     """Each metric and level where both sides have a run and read the threshold differently."""
     theirs = _tests(developer)
     found = []
@@ -253,4 +258,3 @@ def require_testing_access(application: Application) -> None:
             f"application {application.id} cannot be deemed decided: the developer has not "
             "provided the testing access the framework requires (the clock stands still)"
         )
-
