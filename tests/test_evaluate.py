@@ -106,6 +106,13 @@ def test_the_authority_runs_its_own_eval_through_the_gateway_and_the_discrepancy
     assert critical["authority_evidence"] == [filed["sha256"]]
     # the assessment over both sides is at least as closed as the lab's alone
     assert stored["authority_assessment"]["max_tier"] != "public"
+    # the reviewer's case page shows both sides, the discrepancy flagged
+    reg.client.post("/signin", data={"api_key": reg.keys["reviewer"], "next": "/queue"})
+    page = reg.client.get(f"/cases/{application['id']}")
+    assert page.status_code == 200
+    assert "Discrepancy</strong> cyber-ctf-professional at cyber-critical" in page.text
+    assert "the authority&#39;s run" in page.text or "the authority's run" in page.text
+    reg.client.cookies.clear()
     # relying on the contradicted lab run is a departure that needs a justification
     ctf_lab = critical["developer_evidence"][0]
     decision = {
