@@ -170,3 +170,21 @@ def test_the_example_frameworks_tasks_are_its_files() -> None:
         for item in (task, *task["datasets"]):
             digest = hashlib.sha256(example_path(item["file"]).read_bytes()).hexdigest()
             assert digest == item["sha256"], item["file"]
+
+
+def test_a_reviewer_runs_the_frameworks_task_through_the_rest_api(deployed: Deployment) -> None:
+    reg = deployed.reg
+    application = file_with_lab_evidence(deployed, "atlas-rest")
+    path = f"/applications/{application['id']}/evaluations"
+    # only the framework's own tasks run on the server, and only for reviewers
+    other = reg.call("reviewer", "POST", path, json={"task": "/tmp/anything.py"})
+    assert other.status_code == 422 and "not a task of" in other.json()["error"]["message"]
+    assert reg.call("dev", "POST", path, json={"task": "bio_protocols"}).status_code == 403
+    ran = reg.ok(
+        "reviewer", "POST", path, json={"task": "bio_protocols", "limit": 4}, timeout=300
+    )
+    (filed,) = ran["authority_evidence"]
+    assert filed["name"].startswith("authority-bio_protocols-")
+    assert reg.call(None, "GET", f"/evidence/{filed['sha256']}").status_code == 404
+    found = {(d["metric"], d["level"]) for d in ran["discrepancies"]}
+    assert ("cbrn-protocol-troubleshooting", "cbrn-high") in found

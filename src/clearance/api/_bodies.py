@@ -87,6 +87,12 @@ class AuthorityEvidence(Body):
     )
 
 
+class NewEvaluation(Body):
+    task: str = Field(min_length=1, max_length=64, description="A task the framework names.")
+    epochs: int | None = Field(default=None, ge=1, le=100)
+    limit: int | None = Field(default=None, ge=1, le=10_000)
+
+
 class Assignment(Body):
     reviewer_id: str | None = Field(default=None, description="Omit to take the case yourself.")
 
