@@ -222,3 +222,100 @@ def test_a_framework_cannot_require_an_upstream_without_testing_access() -> None
     data["procedure"]["pre_release_upstream_required"] = True
     with pytest.raises(InvalidInput, match="testing_access_days"):
         parse_framework(yaml.safe_dump(data))
+
+
+def test_the_policy_admits_a_testing_grant_to_the_authority_alone() -> None:
+    """Pure: only an organization of kind authority is admitted by a testing grant in force."""
+    from clearance.policy import Decider, GrantEntry, ModelEntry, OrgEntry, Snapshot
+
+    now = 1_900_000_000.0
+    pending = ModelEntry(
+        id="id-m",
+        name="m",
+        organization_id="dev",
+        status="pending",
+        tier=None,
+        tiers={},
+        sector_tiers={},
+        channels=frozenset({"api"}),
+    )
+
+    def testing(org: str, expires: float) -> GrantEntry:
+        return GrantEntry(
+            id=f"t-{org}",
+            organization_id=org,
+            model_id="id-m",
+            state="active",
+            expires_at=expires,
+            testing=True,
+            upstream="http://10.0.0.5:8000/v1",
+        )
+
+    def decide(grants: list[GrantEntry], org: str) -> Any:
+        decider = Decider()
+        decider.swap(
+            Snapshot(
+                version=1,
+                digest="0" * 64,
+                issued_at=now - 10,
+                expires_at=now + 300,
+                organizations={
+                    "auth": OrgEntry("auth", "authority", "US", "tier-1"),
+                    "dev": OrgEntry("dev", "developer", "US", "tier-1"),
+                    "us": OrgEntry("us", "partner", "US", "tier-1"),
+                },
+                keys={},
+                models={"m": pending},
+                grants={(g.organization_id, g.model_id): (g,) for g in grants},
+            )
+        )
+        return decider.decide_uncached(org, "m", "", now)
+
+    allowed = decide([testing("auth", now + 60)], "auth")
+    assert allowed.allowed and allowed.grant is not None
+    assert allowed.grant.upstream == "http://10.0.0.5:8000/v1"
+    assert allowed.valid_until == now + 60  # the cache keeps it no longer than the grant
+    assert decide([testing("auth", now + 60)], "us").code == "model_not_approved"
+    assert decide([testing("auth", now - 1)], "auth").code == "model_not_approved"
+    # a testing grant in a partner's name (no act issues one) admits nobody
+    assert decide([testing("us", now + 60)], "us").code == "model_not_approved"
+    assert decide([], "dev").allowed
+
+
+def test_an_answered_question_leaves_the_clock_stopped_while_testing_access_is_owed() -> None:
+    from clearance.register import InformationRequest, Principal, answer_information
+
+    now = dt.datetime(2026, 7, 1, tzinfo=dt.UTC)
+    filed = now - dt.timedelta(days=10)
+    application = Application(
+        id="app_1",
+        model_id="mdl_1",
+        organization_id="org_dev",
+        framework_digest="ab" * 32,
+        requested_tier="public",
+        requested_jurisdictions=("tier-1",),
+        assessment={"max_tier": "public"},
+        filed_at=filed,
+        deadline=filed + dt.timedelta(days=90),
+        state="information_requested",
+        clock_stopped_at=filed,
+        testing_access_missing=True,
+    )
+    question = InformationRequest(
+        id="inf_1",
+        application_id="app_1",
+        question="Which upstream?",
+        asked_by="pri_rev",
+        asked_at=now - dt.timedelta(days=5),
+        respond_by=now + dt.timedelta(days=25),
+    )
+    developer = Principal(
+        id="pri_dev", organization_id="org_dev", name="dev", roles=("developer",), created_at=filed
+    )
+    change = answer_information(
+        application=application, request=question, principal=developer, response="Soon.", now=now
+    )
+    answered = change.records[0]
+    assert isinstance(answered, Application)
+    assert answered.state == "under_review"
+    assert answered.clock_stopped_at == filed and answered.deadline == application.deadline
