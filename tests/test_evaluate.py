@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -181,10 +182,18 @@ def test_a_reviewer_runs_the_frameworks_task_through_the_rest_api(deployed: Depl
     assert other.status_code == 422 and "not a task of" in other.json()["error"]["message"]
     assert reg.call("dev", "POST", path, json={"task": "bio_protocols"}).status_code == 403
     ran = reg.ok(
-        "reviewer", "POST", path, json={"task": "bio_protocols", "limit": 4}, timeout=300
+        "reviewer",
+        "POST",
+        path,
+        json={"task": "bio_protocols", "limit": 4, "epochs": 2},
+        timeout=300,
     )
     (filed,) = ran["authority_evidence"]
     assert filed["name"].startswith("authority-bio_protocols-")
     assert reg.call(None, "GET", f"/evidence/{filed['sha256']}").status_code == 404
     found = {(d["metric"], d["level"]) for d in ran["discrepancies"]}
     assert ("cbrn-protocol-troubleshooting", "cbrn-high") in found
+    # two epochs, still reduced as the framework's metric reads them: nothing refused
+    assert ran["authority_assessment"]["refused_evidence"] == []
+    summary = reg.ok("reviewer", "GET", f"/evidence/{filed['sha256']}/summary")
+    assert '"epochs": 2' in json.dumps(summary) or "'epochs': 2" in str(summary)
