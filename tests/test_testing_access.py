@@ -220,6 +220,7 @@ def test_deem_decision_refuses_while_testing_access_is_missing() -> None:
 def test_a_framework_cannot_require_an_upstream_without_testing_access() -> None:
     data = yaml.safe_load(example_path().read_text())
     data["procedure"]["pre_release_upstream_required"] = True
+    data["procedure"].pop("testing_access_days")
     with pytest.raises(InvalidInput, match="testing_access_days"):
         parse_framework(yaml.safe_dump(data))
 

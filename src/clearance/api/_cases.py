@@ -143,7 +143,7 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
             self_assessment=body.self_assessment,
             now=now,
             authority=authority,
-            testing_grant_id=new_id("grt") if testing else None,
+            testing_grant_id=new_id("tst") if testing else None,
             pre_release_upstream=body.pre_release_upstream,
         )
         tx.apply(change)

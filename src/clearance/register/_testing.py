@@ -11,8 +11,8 @@ assessment is recomputed over both, and every metric on which the two sides disa
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from clearance.errors import Conflict, InvalidInput
 from clearance.framework import Framework
@@ -28,20 +28,19 @@ from clearance.register._records import (
     Principal,
 )
 
+_BASE_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
+
 
 def check_upstream_url(url: str) -> str:
-    """The pre-release upstream's base URL, or InvalidInput: http(s), a host, no credentials."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    """The pre-release upstream's base URL, or InvalidInput: http(s), a host, an optional port
+    and path; no credentials, query or fragment."""
+    text = url.strip()
+    if not _BASE_URL.match(text):
         raise InvalidInput(
-            f"pre_release_upstream: {url[:80]!r} is not an http(s) base URL "
-            "(for example http://10.0.0.5:8000/v1)"
+            f"pre_release_upstream: {url[:80]!r} is not an http(s) base URL with no credentials, "
+            "query or fragment (for example http://10.0.0.5:8000/v1)"
         )
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidInput(
-            "pre_release_upstream: give the base URL alone, with no credentials, query or fragment"
-        )
-    return url.strip().rstrip("/")
+    return text.rstrip("/")
 
 
 def testing_grant(
