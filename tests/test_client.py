@@ -119,6 +119,14 @@ def test_the_client_drives_every_operation(
     assert application.log_index is not None
     assert [a.id for a in public.applications(model="atlas-9")] == [application.id]
 
+    # the authority's testing access and its own evidence (its runs are in test_evaluate.py)
+    provided = dev.provide_testing_access(application.id, "http://10.0.0.5:8000/v1")
+    assert provided.testing_access_missing is False
+    with pytest.raises(RegisterError, match="developer's own evidence"):
+        reviewer.file_authority_evidence(application.id, [upload.digest])
+    with pytest.raises(RegisterError, match=r"no gateway|not a task of"):
+        reviewer.run_evaluation(application.id, "no_such_task")
+
     # the review: take the case, ask, answer, decide
     assert reviewer.assign(application.id).state == "under_review"
     question = reviewer.request_information(application.id, "Send the cyber range results.")
