@@ -220,7 +220,8 @@ def test_the_client_drives_every_operation(
     report = reporter.file_report("atlas-9", "Jailbreak", "Role play defeats the filter.")
     assert [r.id for r in public.reports(model="atlas-9")] == [report.id]
     assert public.report(report.id).title == "Jailbreak"
-    assert admin.run_clock() == []
+    # the authority's testing grants expire on their own clock (test_testing_access.py)
+    assert [a for a in admin.run_clock() if not a["subject"].startswith("tst_")] == []
     assert any(e["kind"] == "decision.made" for e in public.events(model="atlas-9"))
 
     # a withdrawn application
