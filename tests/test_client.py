@@ -130,6 +130,14 @@ def test_the_client_drives_every_operation(
     assert application.log_index is not None
     assert [a.id for a in public.applications(model="atlas-9")] == [application.id]
 
+    # the authority's testing access and its own evidence (its runs are in test_evaluate.py)
+    provided = dev.provide_testing_access(application.id, "http://10.0.0.5:8000/v1")
+    assert provided.testing_access_missing is False
+    with pytest.raises(RegisterError, match="developer's own evidence"):
+        reviewer.file_authority_evidence(application.id, [upload.digest])
+    with pytest.raises(RegisterError, match=r"no gateway|not a task of"):
+        reviewer.run_evaluation(application.id, "no_such_task")
+
     # the review: take the case, ask, answer, decide
     assert reviewer.assign(application.id).state == "under_review"
     question = reviewer.request_information(application.id, "Send the cyber range results.")
@@ -223,7 +231,8 @@ def test_the_client_drives_every_operation(
     report = reporter.file_report("atlas-9", "Jailbreak", "Role play defeats the filter.")
     assert [r.id for r in public.reports(model="atlas-9")] == [report.id]
     assert public.report(report.id).title == "Jailbreak"
-    assert admin.run_clock() == []
+    # the authority's testing grants expire on their own clock (test_testing_access.py)
+    assert [a for a in admin.run_clock() if not a["subject"].startswith("tst_")] == []
     assert any(e["kind"] == "decision.made" for e in public.events(model="atlas-9"))
 
     # a withdrawn application

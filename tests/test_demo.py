@@ -215,3 +215,20 @@ def test_the_lab_was_told_by_signed_webhooks(demo: Any) -> None:
     assert len({d["headers"]["webhook-id"] for d in received}) == len(received)  # none twice
     assert any("What Atlas Labs was told" in line for line in lines)
     assert any("directive.issued" in line for line in lines)
+
+
+def test_the_authority_tested_one_model_itself(demo: Any) -> None:
+    _, base_url, _, lines = demo
+    assert any(line.startswith("  DISCREPANCY cyber-ctf-professional") for line in lines)
+    assert any("the reviewer departs, in writing" in line for line in lines)
+    with httpx.Client(base_url=f"{base_url}/api/v1") as api:
+        tested = api.get("/applications?model=meridian-2").json()["items"][0]
+        (filed,) = tested["authority_evidence"]
+        assert api.get(f"/evidence/{filed['sha256']}").status_code == 404  # confidential
+        assert tested["discrepancies"]
+        decision = api.get(f"/decisions/{tested['decision_id']}").json()
+        assert decision["departure"] is True and "authority's own CTF run" in (
+            decision["justification"]
+        )
+        others = api.get("/applications?model=meridian-3").json()["items"][0]
+        assert others["authority_evidence"] == [] and others["discrepancies"] == []

@@ -32,6 +32,7 @@ def create_app(
     from clearance.api._orders import router as orders
     from clearance.api._parties import router as parties
     from clearance.api._proceedings import router as proceedings
+    from clearance.api._testing import router as testing
     from clearance.api._webhooks import router as webhooks
 
     app = FastAPI(
@@ -50,7 +51,8 @@ def create_app(
     app.state.limits = limits or InputLimits()
     app.add_middleware(BodyLimit, limits=app.state.limits)
     install_error_handlers(app)
-    for router in (parties, keys, evidence, cases, obligations, orders, proceedings, webhooks):
+    routers = (parties, keys, evidence, cases, testing, obligations, orders, proceedings)
+    for router in (*routers, webhooks):
         app.include_router(router, prefix=API_PREFIX)
     document_errors(app)
     return app

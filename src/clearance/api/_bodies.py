@@ -66,6 +66,31 @@ class NewApplication(Body):
         default=None, description="Digest of an uploaded declaration."
     )
     self_assessment: dict[str, Any] | None = None
+    pre_release_upstream: str | None = Field(
+        default=None,
+        description=(
+            "Base URL of the model's pre-release server for the authority's testing access "
+            "(kept off the public record); the framework may require it."
+        ),
+    )
+
+
+class TestingAccess(Body):
+    pre_release_upstream: str = Field(
+        min_length=1, max_length=2000, description="Base URL of the pre-release server."
+    )
+
+
+class AuthorityEvidence(Body):
+    evidence: list[Sha256] = Field(
+        min_length=1, description="Digests of the authority's uploaded evaluation logs."
+    )
+
+
+class NewEvaluation(Body):
+    task: str = Field(min_length=1, max_length=64, description="A task the framework names.")
+    epochs: int | None = Field(default=None, ge=1, le=100)
+    limit: int | None = Field(default=None, ge=1, le=10_000)
 
 
 class Assignment(Body):

@@ -124,6 +124,8 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
         evidence = _evidence(tx, caller, sorted(set(body.evidence)))
         declaration = _safeguards(tx, caller, body.safeguards)
         assessment = assessment_to_dict(assess(framework, evidence, declaration))
+        testing = framework.procedure.testing_access_days is not None
+        authority = tx.authority() if testing else None
         change = file_application(
             new_id=new_id("app"),
             model=model,
@@ -140,6 +142,9 @@ def add_application(body: NewApplication, caller: Caller, ctx: Ctx) -> dict[str,
             assessment=assessment,
             self_assessment=body.self_assessment,
             now=now,
+            authority=authority,
+            testing_grant_id=new_id("tst") if testing else None,
+            pre_release_upstream=body.pre_release_upstream,
         )
         tx.apply(change)
         application = change.records[0]

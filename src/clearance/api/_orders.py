@@ -219,10 +219,15 @@ def list_grants(caller: Caller, ctx: Ctx, paging: Paging) -> Page:
 
 @router.get("/models/{name}/grants", tags=["access"])
 def count_grants(name: str, ctx: Ctx) -> dict[str, Any]:
-    """How many organizations hold active grants for a model (public: counts, not names)."""
+    """How many organizations hold active grants for a model (public: counts, not names);
+    `testing` counts the authority's testing grants apart."""
     with ctx.store.read() as tx:
         model = find_model(tx, name)
-        return {"model": model.name, "active": tx.count(Grant, model_id=model.id, state="active")}
+        return {
+            "model": model.name,
+            "active": tx.count(Grant, model_id=model.id, state="active", purpose="access"),
+            "testing": tx.count(Grant, model_id=model.id, state="active", purpose="testing"),
+        }
 
 
 @router.post("/grants/{grant_id}/revoke", tags=["access"])

@@ -9,6 +9,7 @@ import typer
 from clearance.cli._assess import assess_command
 from clearance.cli._cases import appeal_app, application_app
 from clearance.cli._demo import demo_command
+from clearance.cli._evaluate import evaluate_command
 from clearance.cli._examples import examples_command
 from clearance.cli._framework import framework_app
 from clearance.cli._gateway import fake_upstream_command, gateway_command
@@ -67,6 +68,7 @@ for noun, group in (
 ):
     group.info.no_args_is_help = True
     app.add_typer(group, name=noun)
+app.command("evaluate")(evaluate_command)
 
 
 def main() -> None:

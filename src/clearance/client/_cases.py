@@ -8,14 +8,17 @@ from typing import Any, Literal
 from clearance.api._bodies import (
     Answer,
     Assignment,
+    AuthorityEvidence,
     HearingOutcome,
     NewAppeal,
     NewApplication,
     NewDecision,
+    NewEvaluation,
     NewSubmission,
     NewVote,
     Panel,
     Question,
+    TestingAccess,
 )
 from clearance.client._http import Session, operation
 from clearance.client._models import (
@@ -54,6 +57,49 @@ class Cases(Session):
         )
         return Application.model_validate(
             self.json("POST", "/applications", json=body.model_dump(mode="json"))
+        )
+
+    @operation("POST", "/applications/{application_id}/testing-access")
+    def provide_testing_access(self, application_id: str, pre_release_upstream: str) -> Application:
+        """Name the pre-release upstream of the authority's testing access (the applicant)."""
+        body = TestingAccess(pre_release_upstream=pre_release_upstream)
+        return Application.model_validate(
+            self.json(
+                "POST",
+                f"/applications/{application_id}/testing-access",
+                json=body.model_dump(mode="json"),
+            )
+        )
+
+    @operation("POST", "/applications/{application_id}/authority-evidence")
+    def file_authority_evidence(self, application_id: str, evidence: Sequence[str]) -> Application:
+        """File uploaded logs as the authority's own evidence (a reviewer)."""
+        body = AuthorityEvidence(evidence=list(evidence))
+        return Application.model_validate(
+            self.json(
+                "POST",
+                f"/applications/{application_id}/authority-evidence",
+                json=body.model_dump(mode="json"),
+            )
+        )
+
+    @operation("POST", "/applications/{application_id}/evaluations")
+    def run_evaluation(
+        self,
+        application_id: str,
+        task: str,
+        *,
+        epochs: int | None = None,
+        limit: int | None = None,
+    ) -> Application:
+        """Run one of the framework's tasks on the server through its gateway (a reviewer)."""
+        body = NewEvaluation(task=task, epochs=epochs, limit=limit)
+        return Application.model_validate(
+            self.json(
+                "POST",
+                f"/applications/{application_id}/evaluations",
+                json=body.model_dump(mode="json"),
+            )
         )
 
     @operation("GET", "/applications")

@@ -33,6 +33,13 @@ from clearance.demo._due_process import (
 )
 from clearance.demo._evals import TASKS, EvalWorker
 from clearance.demo._receiver import Receiver
+from clearance.demo._testing import (
+    AUTHORITY_CONDITION,
+    AUTHORITY_REASONING,
+    TESTED,
+    finish_authority_run,
+    start_authority_run,
+)
 from clearance.errors import ClearanceError
 
 Say = Callable[[str], None]
@@ -131,6 +138,8 @@ class Story:
     applications: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
+    testing: Any = None
+    """The authority's own evaluation run under way (a child process)."""
 
 
 Step = tuple[str, Callable[[Story], None]]
@@ -273,6 +282,15 @@ def _file(story: Story) -> None:
         )
         story.say(f"  filed {model.name}: the assessor permits at most "
                   f"{application['assessment']['max_tier']}")  # fmt: skip
+        if model.name == TESTED:
+            # the authority's own run, in a process of its own while the filing goes on
+            story.testing = start_authority_run(api, application["id"])
+
+
+def _authority_test(story: Story) -> None:
+    story.applications[TESTED] = finish_authority_run(
+        story.api, story.testing, story.applications[TESTED], story.say
+    )
 
 
 def _import_log_reader() -> None:
@@ -303,6 +321,14 @@ def _review(story: Story) -> None:
         ctf = next(e for e in application["evidence"] if e["name"] == "ctf_professional.eval")
         tier = application["requested_tier"]
         conditions = list(assessment["conditions"])
+        justification = (
+            AUTHORITY_REASONING
+            if any(ctf["sha256"] in d["developer_evidence"] for d in application["discrepancies"])
+            else None
+        )
+        if justification:
+            conditions.append(AUTHORITY_CONDITION)
+            story.say(f"  {name}: the reviewer departs, in writing: {justification}")
         story.decisions[name] = api.call(
             reviewer,
             "POST",
@@ -330,6 +356,7 @@ def _review(story: Story) -> None:
                         "rules": ["evidence.missing", "cbrn-high"],
                     },
                 ],
+                "justification": justification,
             },
         )
         story.say(f"  {name}: {story.decisions[name]['outcome']} at {tier}")
@@ -404,6 +431,8 @@ STEPS: list[Step] = [
     ("Pre-release evaluations: real Inspect evals through the gateway", _start_evals),
     ("Partners, agencies and the authority's people", _parties),
     ("The evaluations' logs filed as evidence, with red-team findings and safeguards", _file),
+    ("The authority tests meridian-2 itself, through the gateway under its testing grant",
+     _authority_test),
     ("Review: an information request stops the clock; decisions with written reasons", _review),
     ("A rival's risk report, with its conflict of interest disclosed", _risk_report),
     ("An urgent halt, the lab heard after it, and a conditional restoration in one act", _halt),

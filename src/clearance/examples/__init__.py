@@ -28,4 +28,9 @@ def copy_examples(destination: Path) -> list[Path]:
     for item in sorted((source / "evidence").iterdir()):
         if item.is_file():
             written.append(Path(shutil.copyfile(item, destination / "evidence" / item.name)))
+    # the framework's own evaluation tasks, named by digest beside the framework file
+    (destination / "tasks").mkdir(exist_ok=True)
+    for item in sorted((source / "tasks").iterdir()):
+        if item.is_file() and item.suffix in (".py", ".jsonl") and item.name != "__init__.py":
+            written.append(Path(shutil.copyfile(item, destination / "tasks" / item.name)))
     return written

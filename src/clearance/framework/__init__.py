@@ -30,6 +30,7 @@ from clearance.framework._report import assessment_to_dict, assessment_to_json
 from clearance.framework._schema import (
     TIER_ORDER,
     Domain,
+    EvaluationTask,
     Framework,
     Level,
     Metric,
@@ -49,6 +50,7 @@ __all__ = [
     "Domain",
     "DomainResult",
     "EvalRun",
+    "EvaluationTask",
     "Evidence",
     "Finding",
     "FindingsReport",

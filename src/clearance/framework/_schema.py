@@ -7,7 +7,7 @@ import itertools
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.:-]{0,63}$")]
 """Ids are lower-case so that rules and evidence can cite them unambiguously."""
@@ -241,6 +241,40 @@ class LevelCap(_Strict):
     max_tier: TierId
 
 
+def _inside(path: str) -> str:
+    if ".." in path.split("/"):
+        raise ValueError(f"{path!r} leaves the framework's folder; name a file inside it")
+    return path
+
+
+RelativePath = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,199}$"), AfterValidator(_inside)
+]
+"""A path relative to the framework file's folder, never leaving it."""
+Sha256Hex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class TaskData(_Strict):
+    """A file an evaluation task reads (its dataset), named by the SHA-256 of its bytes."""
+
+    file: RelativePath
+    sha256: Sha256Hex
+
+
+class EvaluationTask(_Strict):
+    """An Inspect task file the authority runs itself, with its datasets, content-addressed.
+
+    `clearance evaluate APPLICATION --task ID` runs it against the model under review through the
+    gateway, after checking every file's SHA-256 against the framework.
+    """
+
+    id: Identifier
+    description: str = ""
+    file: RelativePath
+    sha256: Sha256Hex
+    datasets: tuple[TaskData, ...] = ()
+
+
 class JurisdictionGroup(_Strict):
     """Countries treated alike, with caps by capability and by end-user (the diffusion pattern)."""
 
@@ -293,6 +327,12 @@ class Procedure(_Strict):
         default="uphold_appeal", json_schema_extra=ADDED
     )
     """What a panel's missed deadline means: the appeal succeeds, or a new panel hears it."""
+    testing_access_days: int | None = Field(default=None, ge=1, json_schema_extra=ADDED)
+    """Days of pre-release testing access the authority gets on the model at filing (a grant to
+    its reviewers through the gateway); None: the framework asks for none."""
+    pre_release_upstream_required: bool = Field(default=False, json_schema_extra=ADDED)
+    """The developer must name the model's pre-release upstream for the authority's tests; until
+    it does, the application's clock stands still and it cannot be deemed approved."""
     directive: DirectiveProcedure = DirectiveProcedure()
 
     @model_validator(mode="before")
@@ -313,6 +353,15 @@ class Procedure(_Strict):
             )
         moved = {k: v for k, v in directive.items() if k != "hearing_within_days"}
         return {**data, "hearing_within_days": old, "directive": moved}
+
+    @model_validator(mode="after")
+    def _upstream_needs_testing(self) -> Procedure:
+        if self.pre_release_upstream_required and self.testing_access_days is None:
+            raise ValueError(
+                "pre_release_upstream_required needs testing_access_days: the pre-release "
+                "upstream serves the authority's testing access"
+            )
+        return self
 
     @model_validator(mode="after")
     def _panel_has_a_majority(self) -> Procedure:
@@ -346,6 +395,8 @@ class Framework(_Strict):
     use_cases: dict[Identifier, str] = Field(default={}, json_schema_extra=ADDED)
     """Use cases a grant may be scoped to (id to description); empty: grants name their own."""
     procedure: Procedure = Procedure()
+    tasks: tuple[EvaluationTask, ...] = Field(default=(), json_schema_extra=ADDED)
+    """Inspect task files the authority runs itself (`clearance evaluate`)."""
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Framework:
@@ -354,6 +405,7 @@ class Framework(_Strict):
         _check_unique("finding rule", [r.id for r in self.finding_rules])
         _check_unique("safeguard", [s.id for s in self.safeguards])
         _check_unique("jurisdiction group", [j.id for j in self.jurisdictions])
+        _check_unique("task", [task.id for task in self.tasks])
         domains = {d.id: d for d in self.domains}
         safeguard_ids = {s.id for s in self.safeguards}
         for domain in self.domains:

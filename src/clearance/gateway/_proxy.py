@@ -285,7 +285,12 @@ class Gateway:
                     f"{int(wait)} s",
                     extra=[(b"retry-after", str(int(wait)).encode())],
                 )
-        upstream = self.upstreams.for_model(model)
+        # the authority's tests go to the pre-release server the developer named
+        upstream = (
+            self.upstreams.for_url(grant.upstream)
+            if grant is not None and grant.testing and grant.upstream
+            else self.upstreams.for_model(model)
+        )
         if upstream is None:
             self.meter.refusal("upstream_not_configured", model, org)
             return await _reply(

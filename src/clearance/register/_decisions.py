@@ -19,6 +19,7 @@ from clearance.register._records import (
     Principal,
     Reason,
 )
+from clearance.register._testing import contradicted, governing_assessment, require_testing_access
 
 
 def citable_rules(framework: Framework) -> set[str]:
@@ -37,7 +38,7 @@ def citable_rules(framework: Framework) -> set[str]:
 
 def prescribed_tier(application: Application) -> TierId:
     """The tier the assessor prescribes for what was requested: the more closed of the two."""
-    assessed: TierId = application.assessment.get("max_tier", "halted")
+    assessed: TierId = governing_assessment(application).get("max_tier", "halted")
     return most_closed(application.requested_tier, assessed)
 
 
@@ -63,7 +64,10 @@ def decide(
     sector. A cell above its prescription needs a justification and is recorded as a departure;
     refusing what the assessment would deploy needs one too. An approval whose table is empty
     approves internal deployment by the developer only. Each condition becomes an obligation;
-    dropping or weakening one that a framework rule requires is a departure too.
+    dropping or weakening one that a framework rule requires is a departure too. Once the
+    authority has filed its own evidence the caps come from the assessment over both sides'; a
+    reason that relies on the developer's evidence where the authority's contradicts it is a
+    departure too.
     """
     require_reviewer_of(application, reviewer)
     if application.state != "under_review":
@@ -72,18 +76,26 @@ def decide(
             "review can be decided"
         )
     _check_citations(reasons, application, framework)
+    disputed = contradicted(application)
+    relied = sorted({d for r in reasons for d in r.evidence if d in disputed})
+    justified = bool(justification and justification.strip())
+    if relied and outcome != "denied" and not justified:
+        raise InvalidInput(
+            f"justification: the reasons rely on the developer's evidence {relied[0][:16]}..., "
+            "which the authority's own run contradicts; relying on it is a departure that needs "
+            "a written justification"
+        )
     if outcome == "approved" and conditions:
         raise InvalidInput("outcome: a decision with conditions is approved_with_conditions")
     if outcome == "denied" and conditions:
         raise InvalidInput("conditions: a denial deploys nowhere and takes no conditions")
     if outcome == "approved_with_conditions" and not conditions:
         raise InvalidInput("conditions: approved_with_conditions needs at least one condition")
-    justified = bool(justification and justification.strip())
     settled: tuple[Settled, ...] = ()
     condition_departures: tuple[ConditionDeparture, ...] = ()
     if outcome != "denied":
         settled, condition_departures = settle_conditions(
-            conditions, application.assessment, framework
+            conditions, governing_assessment(application), framework
         )
         if condition_departures and not justified:
             first = condition_departures[0]
@@ -105,7 +117,7 @@ def decide(
         departure = refuses_deployable
     else:
         table = decided_table(
-            assessment=application.assessment,
+            assessment=governing_assessment(application),
             requested=application.requested_tier,
             requested_groups=application.requested_jurisdictions,
             framework=framework,
@@ -115,7 +127,7 @@ def decide(
             sector_tiers=sector_tiers or {},
             justified=justified,
         )
-        departure = bool(table.departures) or bool(condition_departures)
+        departure = bool(table.departures) or bool(condition_departures) or bool(relied)
     decision = _decision(
         new_id=new_id,
         application=application,
@@ -152,6 +164,7 @@ def decide(
                 d.model_dump(mode="json") for d in decision.condition_departures
             ],
             "obligations": [o.id for o in obligations],
+            **({"contradicted_evidence": relied} if relied else {}),
         },
     )
     return Change((updated, decision, *obligations), (event,))
@@ -167,19 +180,24 @@ def deem_decision(
     """
     if application.state not in ("filed", "under_review"):
         raise Conflict(f"application {application.id} is {application.state}; nothing to deem")
+    require_testing_access(application)
+    if application.clock_stopped_at is not None:
+        raise Conflict(f"application {application.id}'s clock is stopped; nothing to deem")
     if now < application.deadline:
         raise Conflict(f"application {application.id} is not overdue until {application.deadline}")
     rule = framework.procedure.deemed_approval
     if not rule.enabled:
         raise Conflict("this framework has no deemed approval")
     table = prescribed_table(
-        application.assessment,
+        governing_assessment(application),
         application.requested_tier,
         application.requested_jurisdictions,
         as_assessed=rule.tier == "as_assessed",
     )
     settled, _ = settle_conditions(
-        tuple(application.assessment.get("conditions", ())), application.assessment, framework
+        tuple(governing_assessment(application).get("conditions", ())),
+        governing_assessment(application),
+        framework,
     )
     conditions = tuple(c.text for c in settled)
     deadline = application.deadline.date().isoformat()
@@ -269,7 +287,7 @@ def _decision(
         sector_tiers=table.sector_tiers,
         conditions=conditions,
         reasons=reasons,
-        assessed_tier=application.assessment.get("max_tier", "halted"),
+        assessed_tier=governing_assessment(application).get("max_tier", "halted"),
         departure=departure,
         departures=table.departures,
         justification=justification,
@@ -285,7 +303,7 @@ def _check_citations(
     reasons: tuple[Reason, ...], application: Application, framework: Framework
 ) -> None:
     rules = citable_rules(framework)
-    evidence = {e.sha256 for e in application.evidence}
+    evidence = {e.sha256 for e in (*application.evidence, *application.authority_evidence)}
     for index, reason in enumerate(reasons):
         for rule in reason.rules:
             if rule not in rules:

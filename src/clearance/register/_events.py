@@ -63,6 +63,7 @@ EventKind = Literal[
     "obligation.fulfilment_rejected",
     "obligation.breached",
     "obligation.ended",
+    "application.authority_evidence",
 ]
 
 SCHEDULER = "scheduler"

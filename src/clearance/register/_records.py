@@ -26,6 +26,7 @@ DirectiveState = Literal[
 ]
 AccessState = Literal["pending", "granted", "refused", "refusal_proposed"]
 GrantState = Literal["active", "expired", "revoked"]
+GrantPurpose = Literal["access", "testing"]
 Channel = Literal["api", "app"]
 """How a call reaches a model: the developer's API, or the developer's consumer app."""
 CHANNELS: tuple[Channel, ...] = ("api", "app")
@@ -128,6 +129,21 @@ class SelfAssessmentDifference(Record):
     text: str
 
 
+class Discrepancy(Record):
+    """One metric on which the authority's own runs contradict the developer's."""
+
+    metric: str
+    domain: str
+    level: str
+    """The level whose threshold the two sides read differently."""
+    developer: str
+    """What the developer's evidence shows for that level: ruled_out, reached, inconclusive."""
+    authority: str
+    developer_evidence: tuple[Sha256, ...] = ()
+    authority_evidence: tuple[Sha256, ...] = ()
+    text: str
+
+
 class Application(Record):
     """A release application and where it stands on the procedure's clock."""
 
@@ -155,6 +171,17 @@ class Application(Record):
     decision_id: str | None = None
     excluded_reviewers: tuple[str, ...] = ()
     """Reviewers whose decision on this application was overturned: it goes to someone else."""
+    testing_grant_id: str | None = None
+    """The authority's testing grant on the model, issued at filing when the framework says so."""
+    testing_access_missing: bool = False
+    """True while the developer owes the pre-release upstream the framework requires: the clock
+    stands still and the application cannot be deemed approved."""
+    authority_evidence: tuple[EvidenceRef, ...] = ()
+    """Evidence the authority produced itself (its own evaluation runs), beside the developer's."""
+    authority_assessment: dict[str, Any] | None = None
+    """The assessment over the developer's and the authority's evidence together."""
+    discrepancies: tuple[Discrepancy, ...] = ()
+    """Where the authority's runs contradict the developer's on the same metric."""
 
 
 class InformationRequest(Record):
@@ -405,6 +432,12 @@ class Grant(Record):
     state: GrantState = "active"
     revoked_by: str | None = None
     revoked_at: Instant | None = None
+    purpose: GrantPurpose = "access"
+    """access: an organization uses the model; testing: the authority tests a model under review
+    (issued at filing, whatever the model's status)."""
+    pre_release_upstream: str | None = None
+    """For a testing grant: the base URL of the model's pre-release server, named by the
+    developer; the gateway sends the authority's calls there. Never published."""
 
 
 class RiskReport(Record):

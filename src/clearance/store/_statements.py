@@ -70,7 +70,7 @@ _RECORD_TYPES: dict[str, type[Record]] = {
     "obligation": Obligation,
 }
 # Defence in depth: no record carries these today, and none may reach a public statement.
-_SECRET_FIELDS = frozenset({"api_key", "key_hash", "key_id", "secret"})
+_SECRET_FIELDS = frozenset({"api_key", "key_hash", "key_id", "secret", "pre_release_upstream"})
 """Field names no statement or notice may carry."""
 
 

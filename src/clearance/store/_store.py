@@ -213,6 +213,14 @@ class Transaction:
         self._upsert(status)
         return status
 
+    def authority(self) -> Organization | None:
+        """The authority's organization (the first created, should there be several)."""
+        o = t.organizations
+        body = self.connection.scalar(
+            select(o.c.body).where(o.c.kind == "authority").order_by(o.c.id).limit(1)
+        )
+        return None if body is None else Organization.model_validate(body)
+
     def add_principal(self, principal: Principal, key_id: str, key_hash: str) -> None:
         """Insert a principal with its first key (id and hashed secret)."""
         self.connection.execute(insert(t.principals).values(**_row(principal, t.principals)))

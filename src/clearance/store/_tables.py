@@ -143,7 +143,8 @@ grants = _record_table(
     Column("organization_id", String(64), ForeignKey("organizations.id"), nullable=False),
     Column("state", String(20), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
-    indexes=("model_id", "organization_id", "state", "expires_at"),
+    Column("purpose", String(20), nullable=False, server_default="access"),
+    indexes=("model_id", "organization_id", "state", "expires_at", "purpose"),
 )
 reports = _record_table(
     "reports",

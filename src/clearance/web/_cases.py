@@ -166,12 +166,18 @@ def model_timeline(
             if grant.organization_id in public_orgs
             else ("an undisclosed partner")
         )
+        if grant.purpose == "testing":
+            entries.append(
+                _entry(grant.granted_at, "Testing access", f"to the authority; {grant.state}")
+            )
+            continue
         entries.append(_entry(grant.granted_at, "Access granted", f"to {who}; {grant.state}"))
     for report in tx.find(RiskReport, model_id=model.id):
         entries.append(
             _entry(report.filed_at, "Risk report filed", report.title, f"/reports#{report.id}")
         )
     entries.sort(key=lambda e: e["at"])
+    grants = [g for g in grants if g.purpose == "access"]
     active = [g for g in grants if g.state == "active"]
     summary = {
         "total": len(grants),

@@ -1,7 +1,9 @@
-"""The reviewers' queue, and signing in to see it: pending cases by deadline, overdue flagged."""
+"""The reviewers' queue, and signing in to see it: pending cases by deadline, overdue flagged;
+and a case's page, the developer's evidence beside the authority's own, discrepancies flagged."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -95,4 +97,57 @@ def queue(request: Request, ctx: Ctx) -> Response:
         cases=cases,
         overdue=sum(1 for c in cases if c["overdue"]),
         who=who,
+    )
+
+
+def _tests(assessment: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, Any]]:
+    if not assessment:
+        return {}
+    return {
+        (test["metric"], test["level"]): test
+        for domain in assessment.get("domains", ())
+        for test in domain.get("tests", ())
+    }
+
+
+@router.get("/cases/{application_id}", response_class=HTMLResponse, include_in_schema=False)
+def case(application_id: str, request: Request, ctx: Ctx) -> Response:
+    """One case for its reviewers: each metric's reading on the developer's evidence beside the
+    authority's own runs and the assessment over both, with every discrepancy flagged."""
+    who = signed_in(request)
+    if who is None:
+        return RedirectResponse(f"/signin?next=/cases/{application_id}", status_code=303)
+    if not REVIEWING_ROLES & set(who.roles):
+        return page(
+            request,
+            "error.html",
+            403,
+            title="Not allowed",
+            message="A case's page is for reviewers; your key does not hold that role.",
+        )
+    with ctx.store.read() as tx:
+        application = tx.get(Application, application_id)
+        model = tx.get(ModelConfig, application.model_id)
+    developer = _tests(application.assessment)
+    combined = _tests(application.authority_assessment)
+    flagged = {(d.metric, d.level): d for d in application.discrepancies}
+    mine = {e.sha256 for e in application.authority_evidence}
+    rows = [
+        {
+            "metric": metric,
+            "level": level,
+            "developer": test,
+            "combined": combined.get((metric, level)),
+            "authority_run": (combined.get((metric, level)) or {}).get("evidence") in mine,
+            "discrepancy": flagged.get((metric, level)),
+        }
+        for (metric, level), test in developer.items()
+    ]
+    return page(
+        request,
+        "case.html",
+        application=application,
+        model=model.name,
+        rows=rows,
+        discrepancies=application.discrepancies,
     )

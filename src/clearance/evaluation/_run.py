@@ -1,0 +1,75 @@
+"""Running one Inspect task against a model through the gateway, as the authority."""
+
+from __future__ import annotations
+
+import gc
+import os
+import re
+import warnings
+from pathlib import Path
+
+from clearance.errors import ClearanceError
+
+
+class EvaluationFailed(ClearanceError):
+    """The evaluation did not finish (the gateway refused, the model failed)."""
+
+
+def run_task(
+    task_file: Path,
+    *,
+    task_name: str | None = None,
+    model: str,
+    gateway_url: str,
+    api_key: str,
+    log_dir: Path,
+    epochs: int | None = None,
+    limit: int | None = None,
+    display: str = "plain",
+    max_connections: int = 8,
+) -> Path:
+    """Run the task file against `model` at the gateway (`gateway_url` ends in /v1); returns the
+    log file; `task_name` picks one task of a file that holds several. Inspect's own progress
+    display shows while it runs."""
+    from inspect_ai import eval
+    from inspect_ai.model import get_model
+
+    log_dir.mkdir(parents=True, exist_ok=True)
+    gateway_model = get_model(
+        f"openai-api/clearance/{model}", base_url=gateway_url, api_key=api_key
+    )
+    with warnings.catch_warnings():
+        # Inspect's deprecation notices and the sockets its model client leaves to the collector
+        warnings.simplefilter("ignore")
+        # Inspect reads a bare path as a glob relative to the working folder
+        spec = f"{task_file.absolute()}@{task_name}" if task_name else os.path.relpath(task_file)
+        logs = eval(
+            spec,
+            model=gateway_model,
+            # an int keeps the task's own epoch reducers (the framework's metric reads them)
+            epochs=epochs,
+            limit=limit,
+            log_dir=str(log_dir),
+            log_format="eval",
+            display=display,  # type: ignore[arg-type]
+            max_connections=max_connections,
+            fail_on_error=True,
+        )
+        del gateway_model
+        gc.collect()
+    if len(logs) != 1:
+        raise EvaluationFailed(f"{task_file} holds {len(logs)} tasks; give one task per run")
+    (log,) = logs
+    if log.status != "success":
+        error = _cause(log.error.message) if log.error else log.status
+        raise EvaluationFailed(f"the evaluation of {model} did not finish: {error}")
+    return Path(log.location)
+
+
+def _cause(message: str) -> str:
+    """The gateway's refusal in an Inspect error (which dumps the whole request), on one line."""
+    found = re.search(r"Error code: (\d+) - ([^\"\n]*)", message)
+    if found:
+        return f"the gateway answered {found.group(1)}: {found.group(2).strip()}"
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    return (lines[-1] if lines else "unknown error")[:300]

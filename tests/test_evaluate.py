@@ -1,0 +1,199 @@
+"""`clearance evaluate` end to end: the authority's own Inspect run through the gateway.
+
+The example framework gives the authority testing access and ships its tasks; the run goes
+through the real gateway to the packaged fake upstream (which echoes the prompt, so it "solves"
+every shipped challenge), its log is filed as confidential authority evidence, the assessment is
+recomputed over both sides' evidence, and the discrepancy with the lab's numbers is flagged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from clearance.cli import app
+from clearance.errors import InvalidInput
+from clearance.evaluation import resolve_task
+from clearance.examples import example_path
+from clearance.framework import parse_framework
+from tests.gateway_fixtures import WEIGHTS, Deployment, start_deployment
+from tests.register_fixtures import FakeClock
+
+
+@pytest.fixture
+def deployed(tmp_path: Path) -> Iterator[Deployment]:
+    clock = FakeClock(dt.datetime.now(dt.UTC))
+    deployment = start_deployment(tmp_path, clock_offset=[0.0], register_clock=clock)
+    try:
+        yield deployment
+    finally:
+        deployment.reg.client.close()
+        deployment.served.stop()
+
+
+def file_with_lab_evidence(deployed: Deployment, model: str) -> dict[str, Any]:
+    reg = deployed.reg
+    reg.ok(
+        "dev", "POST", "/models", json={"name": model, "version": "1", "weights_digest": WEIGHTS}
+    )
+    digests = [
+        reg.ok("dev", "POST", f"/evidence?name={path.name}", content=path.read_bytes())["sha256"]
+        for path in sorted(example_path("evidence").iterdir())
+    ]
+    declaration = reg.ok(
+        "dev",
+        "POST",
+        "/evidence?name=safeguards.json",
+        content=example_path("safeguards.json").read_bytes(),
+    )["sha256"]
+    body = {
+        "model": model,
+        "requested_tier": "public",
+        "requested_jurisdictions": ["tier-1"],
+        "evidence": digests,
+        "safeguards": declaration,
+    }
+    application: dict[str, Any] = reg.ok("dev", "POST", "/applications", json=body)
+    return application
+
+
+def evaluate(deployed: Deployment, who: str, *args: str) -> Any:
+    env = {
+        "CLEARANCE_URL": deployed.served.url,
+        "CLEARANCE_API_KEY": deployed.key(who),
+        "CLEARANCE_EVALUATE_DISPLAY": "none",
+    }
+    return CliRunner().invoke(app, ["evaluate", *args], env=env)
+
+
+def test_the_authority_runs_its_own_eval_through_the_gateway_and_the_discrepancy_is_flagged(
+    deployed: Deployment,
+) -> None:
+    reg = deployed.reg
+    application = file_with_lab_evidence(deployed, "atlas-under-review")
+    assert application["testing_grant_id"]
+    # the lab's own run rules cyber-critical out
+    lab = {
+        (t["metric"], t["level"]): t["outcome"]
+        for d in application["assessment"]["domains"]
+        for t in d["tests"]
+    }
+    assert lab[("cyber-ctf-professional", "cyber-critical")] == "ruled_out"
+    reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
+    result = evaluate(
+        deployed, "reviewer", application["id"], "--task", "ctf_professional", "--limit", "6"
+    )
+    assert result.exit_code == 0, result.output
+    assert "through the gateway" in result.output
+    assert "DISCREPANCY cyber-ctf-professional at cyber-critical" in result.output
+    stored = reg.ok("reviewer", "GET", f"/applications/{application['id']}")
+    (filed,) = stored["authority_evidence"]
+    # the log went through the gateway under the testing grant: Inspect saw the model's answers
+    summary = reg.ok("reviewer", "GET", f"/evidence/{filed['sha256']}/summary")
+    assert "ctf_professional" in str(summary)
+    # confidential by default: the public cannot read the bytes
+    assert reg.call(None, "GET", f"/evidence/{filed['sha256']}").status_code == 404
+    found = {(d["metric"], d["level"]): d for d in stored["discrepancies"]}
+    critical = found[("cyber-ctf-professional", "cyber-critical")]
+    assert (critical["developer"], critical["authority"]) == ("ruled_out", "cannot_rule_out")
+    assert critical["authority_evidence"] == [filed["sha256"]]
+    # the assessment over both sides is at least as closed as the lab's alone
+    assert stored["authority_assessment"]["max_tier"] != "public"
+    # the reviewer's case page shows both sides, the discrepancy flagged
+    reg.client.post("/signin", data={"api_key": reg.keys["reviewer"], "next": "/queue"})
+    page = reg.client.get(f"/cases/{application['id']}")
+    assert page.status_code == 200
+    assert "Discrepancy</strong> cyber-ctf-professional at cyber-critical" in page.text
+    assert "the authority&#39;s run" in page.text or "the authority's run" in page.text
+    reg.client.cookies.clear()
+    # relying on the contradicted lab run is a departure that needs a justification
+    ctf_lab = critical["developer_evidence"][0]
+    decision = {
+        "outcome": "approved_with_conditions",
+        "conditions": ["Report the cyber range results again in 90 days."],
+        "tier": "approved_partners",
+        "jurisdictions": ["tier-1"],
+        "reasons": [
+            {"text": "The lab's CTF run rules the critical level out.", "evidence": [ctf_lab]}
+        ],
+    }
+    refused = reg.call(
+        "reviewer", "POST", f"/applications/{application['id']}/decision", json=decision
+    )
+    assert refused.status_code == 422
+    assert "contradicts" in refused.json()["error"]["message"]
+    decided = reg.ok(
+        "reviewer",
+        "POST",
+        f"/applications/{application['id']}/decision",
+        json=decision
+        | {"justification": "The authority's run used six samples; the lab's used forty."},
+    )
+    assert decided["departure"] is True
+
+
+def test_a_partner_key_cannot_evaluate_a_model_under_review(deployed: Deployment) -> None:
+    application = file_with_lab_evidence(deployed, "atlas-closed")
+    result = evaluate(
+        deployed, "partner", application["id"], "--task", "ctf_professional", "--limit", "2"
+    )
+    assert result.exit_code != 0
+    message = str(result.exception)
+    assert "the gateway answered 403" in message and "not approved" in message
+    assert "\n" not in message
+
+
+def test_a_framework_task_whose_bytes_differ_is_refused(tmp_path: Path) -> None:
+    framework = parse_framework(example_path().read_text())
+    (tmp_path / "tasks").mkdir()
+    for name in ("ctf_professional.py", "ctf_professional.jsonl"):
+        (tmp_path / "tasks" / name).write_bytes(example_path(f"tasks/{name}").read_bytes())
+    assert resolve_task("ctf_professional", framework, [tmp_path]).framework_task
+    with (tmp_path / "tasks" / "ctf_professional.jsonl").open("a") as extra:
+        extra.write('{"id": "x", "input": "easy", "target": "easy"}\n')
+    with pytest.raises(InvalidInput, match="SHA-256"):
+        resolve_task("ctf_professional", framework, [tmp_path])
+    with pytest.raises(InvalidInput, match="bio_protocols, ctf_professional"):
+        resolve_task("no_such_task", framework, [tmp_path])
+
+
+def test_the_example_frameworks_tasks_are_its_files() -> None:
+    data = yaml.safe_load(example_path().read_text())
+    for task in data["tasks"]:
+        for item in (task, *task["datasets"]):
+            digest = hashlib.sha256(example_path(item["file"]).read_bytes()).hexdigest()
+            assert digest == item["sha256"], item["file"]
+
+
+def test_a_reviewer_runs_the_frameworks_task_through_the_rest_api(deployed: Deployment) -> None:
+    reg = deployed.reg
+    application = file_with_lab_evidence(deployed, "atlas-rest")
+    path = f"/applications/{application['id']}/evaluations"
+    # only the framework's own tasks run on the server, and only for reviewers
+    other = reg.call("reviewer", "POST", path, json={"task": "/tmp/anything.py"})
+    assert other.status_code == 422 and "not a task of" in other.json()["error"]["message"]
+    assert reg.call("dev", "POST", path, json={"task": "bio_protocols"}).status_code == 403
+    ran = reg.ok(
+        "reviewer",
+        "POST",
+        path,
+        json={"task": "bio_protocols", "limit": 4, "epochs": 2},
+        timeout=300,
+    )
+    (filed,) = ran["authority_evidence"]
+    assert filed["name"].startswith("authority-bio_protocols-")
+    assert reg.call(None, "GET", f"/evidence/{filed['sha256']}").status_code == 404
+    found = {(d["metric"], d["level"]) for d in ran["discrepancies"]}
+    assert ("cbrn-protocol-troubleshooting", "cbrn-high") in found
+    # two epochs, still reduced as the framework's metric reads them: nothing refused
+    assert ran["authority_assessment"]["refused_evidence"] == []
+    summary = reg.ok("reviewer", "GET", f"/evidence/{filed['sha256']}/summary")
+    assert '"epochs": 2' in json.dumps(summary) or "'epochs': 2" in str(summary)
