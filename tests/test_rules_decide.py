@@ -402,3 +402,107 @@ def test_a_full_key_cache_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None
     assert d.authenticate("clr_k1_s3cret") is not None
     assert d.authenticate("clr_k1_s3cret") is not None
     assert len(d._keys) == 1
+
+
+# --- what a verdict carries ----------------------------------------------------------------------
+
+
+def test_a_verdict_names_the_model_it_decided_and_the_grant_that_admitted() -> None:
+    m = model(tier="approved_partners", channels=frozenset({"api", "app"}))
+    g = grant(expires_at=NOW + 60)
+    d = decider_for(snapshot([m], [g]))
+    verdict = d.decide("us", "m", "", NOW)
+    admitted(verdict)
+    assert (verdict.model, verdict.grant) == (m, g)
+    refusal = decide(d, "br")
+    assert (refusal.model, refusal.grant) == (m, None)
+    unknown = decide(d, "us", "other")
+    assert unknown.model is None and unknown.grant is None
+
+
+def test_a_refusal_with_a_grant_in_force_is_reconsidered_when_the_grant_expires() -> None:
+    """A refusal for another reason lasts only until the grant's expiry changes the answer."""
+    m = model(tier="approved_partners", channels=frozenset({"api"}))
+    d = decider_for(snapshot([m], [grant(expires_at=NOW + 5)]))
+    refusal = d.decide("us", "m", "", NOW, "app")
+    refused(refusal, "channel_not_permitted", 403)
+    assert refusal.valid_until == NOW + 5
+    refused(d.decide("us", "m", "", NOW + 5, "app"), "channel_not_permitted", 403)
+    refused(d.decide("us", "m", "", NOW + 5, "api"), "grant_expired", 403)
+
+
+def test_the_refusals_without_a_model_say_why_in_full() -> None:
+    d = decider_for(snapshot([model()]))
+    assert decide(d, "nobody").message == "the API key's organization is not in the register"
+    assert Decider().decide("us", "m", "", NOW).message == (
+        "the gateway has no current policy snapshot from the register; "
+        "it refuses every call until it gets one"
+    )
+
+
+def test_a_bad_policy_is_refused_with_cedars_reason() -> None:
+    from clearance.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"^policies: .+"):
+        Decider("forbid (principal, action, resource) when {")
+
+
+def test_cedars_public_call_gives_the_same_answers_as_its_batch_call(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should cedarpy's batch entry point move, the public call decides every case alike."""
+    import types
+
+    import cedarpy
+
+    from clearance.policy import _decide
+
+    models = [
+        model("open", groups=("tier-1",)),
+        model("partners", tier="approved_partners"),
+        model("halted", tier="halted", status="halted"),
+        model(
+            "capped", tiers={"tier-1": "public"}, sector_tiers={"tier-1": {"military": "internal"}}
+        ),
+    ]
+    grants = [
+        type(grant())(id="g1", organization_id="us", model_id="id-partners", state="active"),
+        type(grant())(id="g2", organization_id="br", model_id="id-partners", state="expired"),
+    ]
+    cases = [
+        (org, name, channel)
+        for org in ("us", "br", "mil", "dev")
+        for name in ("open", "partners", "halted", "capped")
+        for channel in ("api", "app")
+    ]
+
+    def answers() -> list[tuple[bool, str, int]]:
+        d = decider_for(snapshot(models, grants))
+        out = []
+        for org, name, channel in cases:
+            v = d.decide_uncached(org, name, "", NOW, channel)
+            out.append((v.allowed, v.code, v.http_status))
+        return out
+
+    batch = answers()
+    # cedarpy as it would be without its private batch entry point: the public calls only
+    public = types.SimpleNamespace(
+        is_authorized=cedarpy.is_authorized,
+        Decision=cedarpy.Decision,
+        PolicySet=cedarpy.PolicySet,
+        Entities=cedarpy.Entities,
+        policies_to_json_str=cedarpy.policies_to_json_str,
+    )
+    monkeypatch.setattr(_decide, "cedarpy", public)
+    assert answers() == batch
+    assert {code for _, code, _ in batch} >= {
+        "allowed",
+        "jurisdiction_not_permitted",
+        "model_halted",
+        "sector_not_permitted",
+        "channel_not_permitted",
+        "grant_expired",
+    }
+    custom = Decider(default_policies() + '\n@id("x")\nforbid (principal, action, resource);')
+    custom.swap(snapshot(models))
+    refused(custom.decide_uncached("us", "open", "", NOW), "no_grant", 403)
