@@ -399,8 +399,23 @@ def test_a_full_key_cache_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(_decide, "CACHE_LIMIT", 1)
     d = keyed()
-    assert d.authenticate("clr_k1_s3cret") is not None
-    assert d.authenticate("clr_k1_s3cret") is not None
+    snap = d.snapshot
+    assert snap is not None
+    second = KeyEntry("k2", "p2", "br", hashlib.sha256(b"other").hexdigest(), "api")
+    d.swap(
+        Snapshot(
+            snap.version,
+            snap.digest,
+            snap.issued_at,
+            snap.expires_at,
+            snap.organizations,
+            {**snap.keys, "k2": second},
+            snap.models,
+        )
+    )
+    for _ in range(2):
+        assert d.authenticate("clr_k1_s3cret") is not None
+        assert d.authenticate("clr_k2_other") == second
     assert len(d._keys) == 1
 
 
@@ -506,3 +521,57 @@ def test_cedars_public_call_gives_the_same_answers_as_its_batch_call(
     custom = Decider(default_policies() + '\n@id("x")\nforbid (principal, action, resource);')
     custom.swap(snapshot(models))
     refused(custom.decide_uncached("us", "open", "", NOW), "no_grant", 403)
+
+
+def test_each_refusal_sentence_in_full() -> None:
+    table = model(
+        "table",
+        tiers={"tier-1": "public", "tier-2": "public"},
+        sector_tiers={
+            "tier-1": {"military": "approved_partners"},
+            "tier-2": {"government": "internal"},
+        },
+    )
+    capped = model("capped", status="restricted", restricted_tiers=("approved_partners",))
+    d = decider_for(
+        snapshot(
+            [
+                table,
+                capped,
+                model("halted", tier="halted", status="halted"),
+                model("internal", tier="internal"),
+                model("partners", tier="approved_partners"),
+            ],
+            [
+                type(grant())(
+                    id="g",
+                    organization_id="us",
+                    model_id="id-partners",
+                    state="active",
+                    use_cases=frozenset({"fraud-analysis"}),
+                )
+            ],
+        )
+    )
+    assert decide(d, "mil", "table").message == (
+        "the model 'table' is capped at approved_partners for the 'military' sector in your "
+        "organization's jurisdiction group (tier-1); a grant is needed"
+    )
+    assert decide(d, "gov", "table").message == (
+        "the model 'table' is capped at internal for the 'government' sector in your "
+        "organization's jurisdiction group (tier-2)"
+    )
+    assert decide(d, "us", "halted").message == (
+        "the model 'halted' is halted by a directive of the authority"
+    )
+    assert (
+        decide(d, "us", "internal").message == "the model 'internal' is internal to its developer"
+    )
+    assert decide(d, "us", "partners").message == (
+        "your organization's grant for 'partners' is scoped to use cases; declare one in "
+        "the X-Clearance-Use-Case header"
+    )
+    # restricted to a tier, not to named organizations: the plain sentence, apply for access
+    assert decide(d, "us", "capped").message == (
+        "the model 'capped' needs a grant; your organization holds none (apply for access)"
+    )
