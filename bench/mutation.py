@@ -59,6 +59,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "framework/_assess.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "framework/_statistics.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "framework/_intervals.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
+    "register/_deployment.py": (["tests/test_rules_deployment.py"], []),
     "policy/_snapshot.py": (["tests/test_policy_decide.py", "tests/test_rules_snapshot.py"], []),
 }
 
