@@ -270,3 +270,104 @@ def test_the_explanation_of_a_level_with_no_evidence_names_none() -> None:
         "given for this metric, so the level cannot be ruled out; no evidence)."
         for line in result.explanation
     ), result.explanation
+
+
+# --- found by mutation testing -------------------------------------------------------------------
+
+
+def test_a_level_cap_looser_than_the_group_never_opens_the_group() -> None:
+    data = small()
+    data["jurisdictions"][1]["level_caps"] = [
+        {"domain": "cyber", "level": "c1", "max_tier": "public"}
+    ]
+    result = assess(load(data), [run(0.6)], declared("filters"))
+    t2 = groups(result)["t2"]
+    assert t2.max_tier == "public_safeguarded"  # type: ignore[attr-defined]
+    assert t2.binding == ("the assessment allows at most public_safeguarded",)  # type: ignore[attr-defined]
+
+
+def test_what_set_a_level_is_only_the_tests_that_reached_it() -> None:
+    fw = two_metrics()
+    result = assess(fw, [run(0.6), run(0.1, task="exploit", name="b")], declared("filters"))  # type: ignore[arg-type]
+    assert result.domains[0].level == "c1"
+    assert [(m, t.level, t.outcome) for m, t in result.domains[0].set_by] == [
+        ("ctf", "c1", "reached")
+    ]
+
+
+def test_every_safeguard_is_checked_and_every_lacking_evidence_kind_named() -> None:
+    data = small()
+    data["safeguards"] = [
+        {"id": "audit", "name": "Audit", "evidence_required": ["audit_report"]},
+        {"id": "filters", "name": "Filters", "evidence_required": ["classifier_eval", "red_team"]},
+    ]
+    result = assess(load(data), [run(0.6)], declared("filters", kinds=()))
+    (missing,) = result.domains[0].missing_safeguards
+    assert missing.reason == "declared without the required evidence: classifier_eval, red_team"
+    complete = assess(
+        load(data), [run(0.6)], declared("filters", kinds=("classifier_eval", "red_team"))
+    )
+    assert complete.domains[0].missing_safeguards == ()
+    assert complete.domains[0].max_tier == "public_safeguarded"
+
+
+def test_refused_evidence_is_listed_by_metric_then_digest() -> None:
+    data = small()
+    data["metrics"].insert(
+        0,
+        {
+            "id": "zeta",
+            "domain": "cyber",
+            "source": {
+                "kind": "inspect",
+                "task": "ctf",
+                "task_versions": [9],
+                "scorer": "match",
+                "metric": "accuracy",
+            },
+            "thresholds": {"c1": 0.5},
+            "elicitation": {"min_epochs": 1, "min_samples": 20},
+        },
+    )
+    data["metrics"][1]["source"]["task_versions"] = [8]
+    result = assess(load(data), [run(0.1, name="a"), run(0.1, name="b", stderr=0.02)])
+    keys = [(r.metric, r.digest) for r in result.refused]
+    assert len(keys) == 4 and keys == sorted(keys)
+    assert keys[0][0] == "ctf"
+
+
+def test_the_explanation_in_detail() -> None:
+    from clearance.framework import framework_digest
+
+    data = small()
+    data["finding_rules"].append(
+        {
+            "id": "rt-note",
+            "description": "noted",
+            "match": {"category": "bias"},
+            "conditions": ["review it.", "report it."],
+        }
+    )
+    data["finding_rules"].append(
+        {
+            "id": "rt-silent",
+            "description": "silent",
+            "match": {"category": "bias"},
+            "max_tier": "approved_partners",
+        }
+    )
+    data["jurisdictions"][1]["end_user_caps"] = {"military": "internal", "police": "internal"}
+    fw = load(data)
+    bias = Finding("F9", "t", "bias", "general", "low", False, False)
+    result = assess(fw, [run(0.1), FindingsReport("d" * 64, "f.json", (bias,))])
+    lines = result.explanation
+    digest = framework_digest(fw)
+    assert result.framework_digest == digest
+    assert (
+        lines[0] == f"Assessed against Small test framework (small 1.0, sha256:{digest[:16]}...)."
+    )
+    assert "Finding F9 matches rule rt-note: adds conditions: review it; report it." in lines
+    assert "Finding F9 matches rule rt-silent: caps deployment at approved_partners." in lines
+    assert lines[-1] == "  t2: approved_partners; military: internal; police: internal."
+    # a domain capped at nothing says no cap
+    assert not any(line.startswith("  This caps deployment") for line in lines)
