@@ -9,8 +9,9 @@ bench/_work/mutation/<module>/, so the repository's pyproject.toml carries no mu
 A surviving mutant is either equivalent (no test can tell it from the original: the reviewed
 list in bench/mutation-equivalents.md gives a one-line reason for each) or a rule nobody pinned.
 Survivors that are not equivalent are listed in the same file under "Reviewed survivors", each
-with why it cannot turn a refusal into an admission; a survivor on neither list is reported as
-unreviewed. The kill rate is killed / (mutants - equivalents); timeouts count as killed.
+with why it cannot turn a refusal into an admission, or marked "fail-open" when it does (those
+are counted in the table); a survivor on neither list is reported as unreviewed.
+The kill rate is killed / (mutants - equivalents); timeouts count as killed.
 
 Usage:
     python bench/mutation.py [MODULE ...] [--workers 1] [--json FILE] [--readme]
@@ -149,6 +150,7 @@ def figures(module: str) -> dict[str, Any] | None:
     equivalent = sorted(n for n in left if n in equivalents)
     open_ = sorted(n for n in left if n not in equivalents)
     unreviewed = sorted(n for n in open_ if n not in survivors)
+    fail_open = sorted(n for n in open_ if survivors.get(n, "").startswith("fail-open"))
     stale = sorted(
         n for n in equivalents if n.startswith(_prefix(module)) and n in status and n not in left
     )
@@ -169,6 +171,7 @@ def figures(module: str) -> dict[str, Any] | None:
         "kill_rate": killed / (total - len(equivalent)) if total > len(equivalent) else 1.0,
         "survivors": open_,
         "unreviewed": unreviewed,
+        "fail_open": fail_open,
         "equivalent_but_killed": stale,
         "seconds": int(seconds.read_text()) if seconds.exists() else None,
     }
@@ -190,7 +193,9 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         open_ = len(r["survivors"])
         reviewed_ = open_ - len(r["unreviewed"])
-        fail_open = "0" if not r["unreviewed"] else f"? ({len(r['unreviewed'])} unreviewed)"
+        fail_open = str(len(r["fail_open"]))
+        if r["unreviewed"]:
+            fail_open += f" + ? ({len(r['unreviewed'])} unreviewed)"
         minutes = f"{r['seconds'] / 60:.0f} min" if r["seconds"] else "—"
         lines.append(
             f"| {r['module']} | {r['mutants']} | {r['killed']} | {r['survived']} | "
