@@ -200,3 +200,65 @@ def test_the_request_bounds_what_is_prescribed_in_every_cell() -> None:
     )
     assert table.tiers == {"t1": "approved_partners", "t2": "approved_partners"}
     assert table.sector_tiers == {"t2": {"military": "internal"}}
+
+
+# --- found by mutation testing -------------------------------------------------------------------
+
+RESEARCH: dict[str, Any] = {
+    "jurisdictions": [
+        {
+            "group": "t1",
+            "max_tier": "public",
+            "end_users": [["research", "public_safeguarded"]],
+        },
+        {"group": "t2", "max_tier": "approved_partners", "end_users": []},
+    ]
+}
+
+
+def research_framework() -> Any:
+    data = small()
+    data["sectors"] = ["research"]
+    return load(data)
+
+
+def test_a_sector_cap_never_opens_a_cell_beyond_the_tier_decided_for_its_group() -> None:
+    table = decide(
+        assessment=RESEARCH,
+        framework=research_framework(),
+        tiers={"t1": "approved_partners"},
+    )
+    assert table.tiers == {"t1": "approved_partners"}
+    # the research cap (public_safeguarded) is more open than the group's cell: no cell of its own
+    assert table.sector_tiers == {}
+
+
+def test_a_sector_cell_above_the_requested_tier_is_a_departure() -> None:
+    with pytest.raises(InvalidInput, match=r"sector_tiers\.t1\.research: public_safeguarded is"):
+        decide(
+            assessment=RESEARCH,
+            framework=research_framework(),
+            requested="approved_partners",
+            tiers={"t1": "approved_partners"},
+            sector_tiers={"t1": {"research": "public_safeguarded"}},
+        )
+
+
+def test_an_application_that_requested_no_group_names_every_group_decided() -> None:
+    with pytest.raises(InvalidInput) as error:
+        decide(requested_groups=(), jurisdictions=("t1", "t2"))
+    assert str(error.value) == (
+        "jurisdictions: the application did not request t1, t2 (it requested )"
+    )
+
+
+def test_the_callers_cell_is_its_groups_tier_unless_its_sector_has_one() -> None:
+    from clearance.register import cell
+
+    tiers = {"t1": "public", "t2": "approved_partners"}
+    sectors = {"t2": {"military": "internal"}}
+    assert cell(tiers, sectors, "t1", "military") == ("public", "public")  # type: ignore[arg-type]
+    assert cell(tiers, sectors, "t2", "military") == ("approved_partners", "internal")  # type: ignore[arg-type]
+    assert cell(tiers, sectors, "t2", "") == ("approved_partners", "approved_partners")  # type: ignore[arg-type]
+    assert cell(tiers, sectors, "t3", "") == (None, None)  # type: ignore[arg-type]
+    assert cell(tiers, sectors, None, "military") == (None, None)  # type: ignore[arg-type]
