@@ -262,3 +262,22 @@ def test_the_callers_cell_is_its_groups_tier_unless_its_sector_has_one() -> None
     assert cell(tiers, sectors, "t2", "") == ("approved_partners", "approved_partners")  # type: ignore[arg-type]
     assert cell(tiers, sectors, "t3", "") == (None, None)  # type: ignore[arg-type]
     assert cell(tiers, sectors, None, "military") == (None, None)  # type: ignore[arg-type]
+
+
+def test_a_justified_departure_in_a_group_the_assessment_does_not_list() -> None:
+    """Nothing is prescribed there (halted): any cell is a departure, recorded with its sectors."""
+    only_t1 = {"jurisdictions": [{"group": "t1", "max_tier": "public", "end_users": []}]}
+    with pytest.raises(InvalidInput, match="above this cell's cap halted"):
+        decide(assessment=only_t1, tiers={"t2": "internal"})
+    table = decide(
+        assessment=only_t1,
+        tiers={"t2": "approved_partners"},
+        sector_tiers={"t2": {"military": "internal"}},
+        justified=True,
+    )
+    assert table.tiers == {"t2": "approved_partners"}
+    assert table.sector_tiers == {"t2": {"military": "internal"}}
+    assert table.departures == (
+        Departure(group="t2", prescribed="halted", tier="approved_partners"),
+        Departure(group="t2", sector="military", prescribed="halted", tier="internal"),
+    )
