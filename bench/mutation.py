@@ -52,6 +52,7 @@ _ASSESSOR_TESTS = [
     "tests/test_assessor.py",
     "tests/test_assessor_intervals.py",
     "tests/test_rules_assess.py",
+    "tests/test_rules_intervals.py",
 ]
 
 # module (under src/clearance) -> (the fast unit tests that cover it, tests deselected from them)
