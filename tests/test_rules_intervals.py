@@ -48,6 +48,9 @@ def test_a_normal_interval_is_the_value_plus_or_minus_z_standard_errors(confiden
         (5, 10, 0.95, (0.187086028, 0.812913972)),
         (5, 10, 0.90, (0.222441101, 0.777558899)),
         (3, 20, 0.95, (0.032070937, 0.378926827)),
+        # one failure is not "all succeeded": no closed form for the lower bound
+        (9, 10, 0.95, (0.554983883, 0.997471421)),
+        (1, 10, 0.95, (0.002528579, 0.445016117)),
         (1, 1, 0.95, (0.025, 1.0)),
         (0, 1, 0.95, (0.0, 0.975)),
         (0, 10, 0.90, (0.0, 1 - 0.05 ** (1 / 10))),
@@ -146,6 +149,17 @@ def test_the_beta_quantile_has_its_closed_forms() -> None:
         assert beta_quantile(p, 2, 1) == pytest.approx(math.sqrt(p), abs=1e-12)
         assert beta_quantile(p, 1, 1) == pytest.approx(p, abs=1e-12)
         assert beta_quantile(p, 1, 3) == pytest.approx(1 - (1 - p) ** (1 / 3), abs=1e-12)
+
+
+@pytest.mark.parametrize("p", [1e-12, 1e-16, 1e-20])
+def test_the_beta_quantile_keeps_its_relative_precision_near_zero(p: float) -> None:
+    """A bound of 1e-10 is found to its own precision, not to a fixed 1e-15."""
+    assert beta_quantile(p, 2, 1) == pytest.approx(math.sqrt(p), rel=1e-9)
+
+
+def test_the_beta_quantile_answers_where_the_density_underflows() -> None:
+    # far in the tail of Beta(200, 200) the density is 0 in floating point: bisection takes over
+    assert 0 < beta_quantile(1e-300, 200, 200) < 0.5
 
 
 def test_the_beta_quantile_at_its_ends() -> None:
