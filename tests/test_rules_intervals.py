@@ -283,6 +283,7 @@ def test_a_task_version_the_metric_does_not_accept_is_refused_and_named() -> Non
     assert [r.reason for r in refused] == [
         "task version 3 is not comparable with metric 'ctf', which accepts version(s) 1, 2"
     ]
+    assert (refused[0].digest, refused[0].name, refused[0].metric) == (run.digest, "a.eval", "ctf")
     assert used == {run.digest}
 
 
