@@ -388,3 +388,22 @@ def test_a_low_score_with_too_little_elicitation_cannot_rule_out(epochs: int, sa
     assert (test.outcome, test.rule) == ("cannot_rule_out", "elicitation.minimum_not_met")
     enough = only(m, [evidence(score(0.1, 0.01), epochs=3, samples=40)])
     assert (enough.outcome, enough.rule) == ("ruled_out", "stat.ruled_out")
+
+
+def test_a_run_that_cannot_be_read_does_not_hide_the_runs_after_it() -> None:
+    good = evidence(score(0.9), name="good")
+    unread = [
+        evidence(score(0.9, scorer="model_graded"), name="other"),
+        evidence(score(0.9), name="old", version=3),
+    ]
+    for first in unread:
+        test = only(metric(), [first, good])
+        assert (test.outcome, test.evidence) == ("reached", good.digest)
+
+
+def test_a_score_of_zero_ranks_below_any_higher_score() -> None:
+    # neither has an interval, so both cannot rule out: the higher score is the one that counts
+    zero = evidence(score(0.0, None), name="zero")
+    some = evidence(score(0.3, None), name="some")
+    for runs in ([zero, some], [some, zero]):
+        assert only(metric(), runs).evidence == some.digest
