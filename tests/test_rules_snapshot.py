@@ -17,7 +17,7 @@ import pytest
 
 from clearance.errors import InvalidInput
 from clearance.policy import Decider, build_snapshot, compile_content, parse_snapshot
-from clearance.policy._snapshot import SCHEMA, Snapshot, caller_cell
+from clearance.policy._snapshot import SCHEMA, OrgEntry, Snapshot, caller_cell
 from clearance.register import Grant, Limits, ModelConfig, ModelStatus, Organization, Principal
 from clearance.register._records import Scope
 from tests.framework_data import load, small
@@ -408,3 +408,46 @@ def test_a_sector_cell_survives_the_trip_and_binds_its_sector() -> None:
     assert (model.id, model.name, model.organization_id) == ("mdl", "m", "dev")
     assert {g: dict(c) for g, c in model.sector_tiers.items()} == {"t1": {"military": "internal"}}
     assert (code(snap, "us"), code(snap, "gb")) == ("allowed", "sector_not_permitted")
+
+
+def test_a_restriction_to_organizations_never_opens_a_group_the_table_leaves_out() -> None:
+    # the standing table serves t1 only; the restriction names br (in t2), which holds a grant
+    only_t1 = status(
+        "restricted",
+        tier="public",
+        tiers={"t1": "public"},
+        restricted_to=Scope(organizations=("br",)),
+    )
+    snap = signed(compiled([only_t1], [grant("br")]))
+    assert caller_cell(snap.models["m"], snap.organizations["br"]) == (None, None)
+    assert code(snap, "br") == "jurisdiction_not_permitted"
+
+
+def test_a_restriction_to_tiers_never_opens_a_cell_more_closed_than_the_cap() -> None:
+    # t1 is internal, and military in t1 internal too: a cap of approved_partners opens neither
+    closed = status(
+        "restricted",
+        tier="public",
+        tiers={"t1": "internal", "t2": "public"},
+        sector_tiers={"t2": {"military": "internal"}},
+        restricted_to=Scope(tiers=("approved_partners",)),
+    )
+    snap = signed(compiled([closed], [grant("us"), grant("br", "g2")]))
+    model = snap.models["m"]
+    assert caller_cell(model, snap.organizations["us"]) == ("internal", "internal")
+    assert code(snap, "us") == "no_grant"
+    military_br = OrgEntry("mb", "partner", "BR", "t2", "military")
+    assert caller_cell(model, military_br) == ("approved_partners", "internal")
+    assert code(snap, "br") == "allowed"  # the cap itself still admits a grant holder
+
+
+def test_a_restriction_to_tiers_leaves_an_unserved_group_unserved() -> None:
+    capped = status(
+        "restricted",
+        tier="public",
+        tiers={"t1": "public"},
+        restricted_to=Scope(tiers=("approved_partners",)),
+    )
+    snap = signed(compiled([capped], [grant("br")]))
+    assert caller_cell(snap.models["m"], snap.organizations["br"]) == (None, None)
+    assert code(snap, "br") == "jurisdiction_not_permitted"
