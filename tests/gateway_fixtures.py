@@ -189,6 +189,18 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
             deployed.app.state.snapshots.context.store.engine.dispose()
 
 
+@pytest.fixture
+def clocked_deployment(tmp_path: Path) -> Iterator[Deployment]:
+    """A register with its gateway on a real port, its clock a FakeClock the test advances."""
+    clock = FakeClock(dt.datetime.now(dt.UTC))
+    deployed = start_deployment(tmp_path, clock_offset=[0.0], register_clock=clock)
+    try:
+        yield deployed
+    finally:
+        deployed.reg.client.close()
+        deployed.served.stop()
+
+
 def run_async(coroutine: Any) -> Any:
     return asyncio.run(coroutine)
 

@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import openai
 import pytest
 
 from clearance.examples import example_path
-from tests.gateway_fixtures import WEIGHTS, Deployment, chat, start_deployment
-from tests.register_fixtures import FakeClock
+from tests.gateway_fixtures import WEIGHTS, Deployment, chat
 
 
 @pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Deployment]:
-    clock = FakeClock(dt.datetime.now(dt.UTC))
-    deployment = start_deployment(tmp_path, clock_offset=[0.0], register_clock=clock)
-    reg = deployment.reg
+def deployed(clocked_deployment: Deployment) -> Deployment:
+    reg = clocked_deployment.reg
     reg.add_org("Near Bank", "partner", "GB", sector="finance")
     reg.add_org("Near Defense", "partner", "GB", sector="military")
     reg.add_principal("near", "Near Bank", "partner")
     reg.add_principal("near-mil", "Near Defense", "partner")
-    try:
-        yield deployment
-    finally:
-        deployment.reg.client.close()
-        deployment.served.stop()
+    return clocked_deployment
 
 
 def file_with_example_evidence(reg: Any, model: str, groups: list[str]) -> dict[str, Any]:

@@ -8,10 +8,8 @@ recomputed over both sides' evidence, and the discrepancy with the lab's numbers
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,19 +22,12 @@ from clearance.errors import InvalidInput
 from clearance.evaluation import resolve_task
 from clearance.examples import example_path
 from clearance.framework import parse_framework
-from tests.gateway_fixtures import WEIGHTS, Deployment, start_deployment
-from tests.register_fixtures import FakeClock
+from tests.gateway_fixtures import WEIGHTS, Deployment
 
 
 @pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Deployment]:
-    clock = FakeClock(dt.datetime.now(dt.UTC))
-    deployment = start_deployment(tmp_path, clock_offset=[0.0], register_clock=clock)
-    try:
-        yield deployment
-    finally:
-        deployment.reg.client.close()
-        deployment.served.stop()
+def deployed(clocked_deployment: Deployment) -> Deployment:
+    return clocked_deployment
 
 
 def file_with_lab_evidence(deployed: Deployment, model: str) -> dict[str, Any]:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +14,8 @@ from clearance.examples import example_path
 from clearance.framework import framework_digest, parse_framework
 from clearance.store import _tables as t
 from tests.framework_data import SMALL, load
-from tests.gateway_fixtures import WEIGHTS, Deployment, start_deployment
-from tests.register_fixtures import FakeClock, Register
+from tests.gateway_fixtures import WEIGHTS, Deployment
+from tests.register_fixtures import Register
 from tests.test_deployment_gateway import call
 from tests.test_register_lifecycle import add_panelists
 
@@ -336,15 +333,9 @@ def test_a_required_condition_dropped_or_weakened_needs_a_justification(terms: R
 
 
 @pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Deployment]:
-    clock = FakeClock(dt.datetime.now(dt.UTC))
-    deployment = start_deployment(tmp_path, clock_offset=[0.0], register_clock=clock)
-    deployment.reg.ok("admin", "POST", "/frameworks", content=framework_with_terms())
-    try:
-        yield deployment
-    finally:
-        deployment.reg.client.close()
-        deployment.served.stop()
+def deployed(clocked_deployment: Deployment) -> Deployment:
+    clocked_deployment.reg.ok("admin", "POST", "/frameworks", content=framework_with_terms())
+    return clocked_deployment
 
 
 def test_a_breach_takes_effect_at_the_gateway(deployed: Deployment) -> None:

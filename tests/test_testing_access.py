@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,9 +24,8 @@ from tests.gateway_fixtures import (
     Deployment,
     FakeUpstreamThread,
     chat,
-    start_deployment,
 )
-from tests.register_fixtures import FakeClock, Register
+from tests.register_fixtures import Register
 
 
 def framework_with_testing(version: str, days: int = 30, required: bool = False) -> bytes:
@@ -54,14 +51,8 @@ def file(reg: Register, model: str, **extra: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def deployed(tmp_path: Path) -> Iterator[Deployment]:
-    clock = FakeClock(dt.datetime.now(dt.UTC))
-    deployment = start_deployment(tmp_path, clock_offset=[0.0], register_clock=clock)
-    try:
-        yield deployment
-    finally:
-        deployment.reg.client.close()
-        deployment.served.stop()
+def deployed(clocked_deployment: Deployment) -> Deployment:
+    return clocked_deployment
 
 
 def wait_until(deployed: Deployment, who: str, model: str, code: int) -> Any:
