@@ -153,3 +153,67 @@ def test_without_redis_each_replica_takes_its_share_of_the_limit(redis_url: str)
     assert answers[:3] == [None, None, None]
     assert all(a is not None for a in answers[3:])
     assert "redis" in degraded
+
+
+def test_a_pushed_snapshot_is_installed_without_a_fetch_and_a_forged_one_is_refused(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """The register pushes the signed snapshot itself: a replica that cannot fetch (its token
+    is wrong) still installs it, verified; one signed by another key changes nothing."""
+    import datetime as dt
+
+    import redis
+
+    from clearance.ledger import SigningKey, sign_envelope
+    from clearance.policy import PAYLOAD_TYPE, build_snapshot
+
+    deployment = start_deployment(tmp_path, clock_offset=[0.0], redis_url=redis_url)
+    upstream = FakeUpstreamThread()
+    vkey = VerifierKey.parse((deployment.data / "authority.vkey").read_text().strip())
+    gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream.url)}), trusted=[vkey])
+    follower = Follower(
+        gateway, deployment.served.url, "not-the-token", interval=60.0, redis_url=redis_url
+    )
+    replica = Served(GatewayServer(gateway, [follower.run]))
+    auth = {"Authorization": f"Bearer {deployment.key('partner')}"}
+    probe = redis.Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + 10
+        while not dict(probe.pubsub_numsub(CHANNEL)).get(CHANNEL.encode()):
+            assert time.monotonic() < deadline, "the replica did not subscribe"
+            time.sleep(0.05)
+        assert gateway.snapshot is None  # the fetch is refused: no snapshot but a pushed one
+        url = f"{replica.url}/v1/chat/completions"
+        deployment.reg.ok(
+            "admin",
+            "POST",
+            "/directives",
+            json={"action": "halt", "model": "atlas-tier1", "grounds": "Incident.", "urgent": True},
+        )
+        while gateway.snapshot is None:
+            assert time.monotonic() < deadline, "no pushed snapshot was installed"
+            time.sleep(0.02)
+        refused = httpx.post(url, json=chat("atlas-tier1"), headers=auth)
+        assert refused.status_code == 403
+        assert refused.json()["error"]["code"] == "model_halted"
+
+        installed = gateway.snapshot
+        forged = build_snapshot(
+            {**installed.content, "models": {}},  # nothing halted any more, were it believed
+            version=installed.version + 100,
+            issued_at=dt.datetime.fromtimestamp(installed.issued_at, dt.UTC),
+            expires_at=dt.datetime.fromtimestamp(installed.expires_at, dt.UTC),
+        )
+        envelope = sign_envelope(
+            forged.payload(), PAYLOAD_TYPE, SigningKey.generate("forger")
+        ).to_json()
+        probe.publish(CHANNEL, envelope)
+        time.sleep(0.5)
+        assert gateway.snapshot is installed
+        assert httpx.post(url, json=chat("atlas-tier1"), headers=auth).status_code == 403
+    finally:
+        probe.close()
+        replica.stop()
+        upstream.stop()
+        deployment.served.stop()
+        deployment.reg.client.close()

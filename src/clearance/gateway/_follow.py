@@ -1,9 +1,10 @@
 """A replica follows the register: it fetches the signed snapshot, and reports usage totals.
 
 Polling with an ETag is the floor (every `interval` seconds, 304 when nothing changed); with
-Redis, the register also publishes each new version on a channel and the replica fetches at
-once. When the register cannot be reached the replica keeps its last snapshot, which refuses
-every call once it expires: fail closed.
+Redis, the register also pushes each newly signed snapshot on a channel and the replica installs
+it at once, verified like a fetched one (a snapshot too large to push is announced by its
+version, and fetched). When the register cannot be reached the replica keeps its last
+snapshot, which refuses every call once it expires: fail closed.
 """
 
 from __future__ import annotations
@@ -157,6 +158,20 @@ class Follower:
         except Exception:
             self.gateway.meter.restore(rows)
 
+    def _pushed(self, data: Any) -> None:
+        """A message on the channel: the signed snapshot itself (installed at once, verified
+        like a fetched one) or a version number (fetched)."""
+        if isinstance(data, bytes) and data.startswith(b"{"):
+            try:
+                if self.gateway.install(data):
+                    snapshot = self.gateway.snapshot
+                    assert snapshot is not None
+                    log.info("snapshot %s installed (pushed)", snapshot.version)
+                return
+            except SnapshotRefused as exc:
+                log.warning("a pushed %s; fetching from the register", exc)
+        self._wake.set()
+
     async def _listen(self) -> None:
         import redis.asyncio as aioredis
 
@@ -173,7 +188,7 @@ class Follower:
                         self._wake.set()  # anything missed meanwhile
                     async for message in pubsub.listen():
                         if message.get("type") == "message":
-                            self._wake.set()
+                            self._pushed(message.get("data"))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

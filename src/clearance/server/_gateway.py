@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from sqlalchemy import Connection, func, select
+from sqlalchemy import func, select
 
 from clearance.api import Context
 from clearance.api._auth import Caller, Ctx
@@ -55,7 +55,7 @@ from clearance.policy import (
     build_snapshot,
     compile_content,
 )
-from clearance.register import Change, Grant, ModelConfig, ModelStatus, Organization
+from clearance.register import Grant, ModelConfig, ModelStatus, Organization
 from clearance.server._datadir import DataDir
 from clearance.server._usage import UsageReport, record_range, record_usage
 from clearance.store import Store
@@ -150,10 +150,24 @@ class SnapshotPublisher:
         self.snapshot: Snapshot | None = None
         self.envelope = b""
         self._changes = 0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
+        self._signed = asyncio.Event()
 
-    def hook(self, _: Connection, change: Change) -> None:
-        """A store hook: the register changed, so the snapshot is stale."""
+    def changed(self) -> None:
+        """The register committed a change, so the snapshot is stale (called from any thread)."""
         self._changes += 1
+        loop = self._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed: nothing waits
+                loop.call_soon_threadsafe(self._wake.set)
+
+    async def published(self, after: float) -> Snapshot:
+        """The first snapshot signed after the one issued at `after` (a timestamp)."""
+        while self.snapshot is None or self.snapshot.issued_at == after:
+            self._signed.clear()
+            await self._signed.wait()
+        return self.snapshot
 
     def refresh(self) -> bool:
         """Compile, and sign when the content changed or half the validity has passed."""
@@ -196,15 +210,18 @@ class SnapshotPublisher:
     async def run(
         self,
         *,
-        poll: float = 0.05,
+        recheck: float = 0.3,
         periodic: float | None = None,
         watch_database: float | None = None,
     ) -> None:
-        """Recompile on every change (and once more shortly after, for late commits).
+        """Recompile as soon as a change commits (and once more `recheck` s after, for a commit
+        made by another process), and every `periodic` s to keep the signature fresh.
 
         With `watch_database` (seconds), changes are also found by the newest event's number
-        in the database: acts applied by another process raise no hook in this one.
+        in the database: acts applied by another process raise no callback in this one.
         """
+        self._loop = asyncio.get_running_loop()
+        self._wake, self._signed = asyncio.Event(), asyncio.Event()  # this loop's
         if periodic is None:
             periodic = min(5.0, self.ttl / 4)
         seen = self._changes
@@ -213,7 +230,15 @@ class SnapshotPublisher:
         newest = -1
         looked = 0.0
         while True:
-            await asyncio.sleep(poll)
+            now = time.monotonic()
+            deadlines = [last + periodic]
+            if recheck_at:
+                deadlines.append(recheck_at)
+            if watch_database is not None:
+                deadlines.append(looked + watch_database)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), max(0.0, min(deadlines) - now))
+            self._wake.clear()
             now = time.monotonic()
             if watch_database is not None and now - looked >= watch_database:
                 looked = now
@@ -228,10 +253,11 @@ class SnapshotPublisher:
             if not due:
                 continue
             seen = self._changes
-            recheck_at = now + 0.3 if changed else 0.0
+            recheck_at = now + recheck if changed else 0.0
             last = now
             try:
-                await asyncio.to_thread(self.refresh)
+                if await asyncio.to_thread(self.refresh):
+                    self._signed.set()
             except Exception:
                 log.exception("the snapshot could not be compiled; the last one stays")
 
@@ -345,7 +371,7 @@ def install_gateway(
     publisher = SnapshotPublisher(
         context, settings.signing_key, ttl=settings.ttl, listeners=[install]
     )
-    context.store.hooks.append(publisher.hook)
+    context.store.committed.append(publisher.changed)
     app.state.gateway = gateway
     app.state.snapshots = publisher
     app.include_router(gateway_routes(publisher, settings.token), prefix="/api/v1")
@@ -452,20 +478,26 @@ async def _flush_usage(gateway: Gateway, context: Context, interval: float = 2.0
             log.exception("usage totals could not be written; they will be retried")
 
 
+PUSH_LIMIT = 1 << 20
+"""A signed snapshot up to this size is pushed whole on Redis (a replica installs it without a
+round trip to the register); a larger one is announced by its version, and fetched."""
+
+
 async def _announce(publisher: SnapshotPublisher, redis_url: str) -> None:
+    """Push each newly signed snapshot to the replicas on Redis as soon as it is signed."""
     client = redis_client(redis_url)
     announced = -1.0
     try:
         while True:
-            await asyncio.sleep(0.05)
-            current = publisher.snapshot
-            if current is not None and current.issued_at != announced:
-                try:
-                    await client.publish(CHANNEL, str(current.version))
-                    announced = current.issued_at
-                except Exception as exc:
-                    log.warning("could not announce the snapshot on redis: %s", exc)
-                    await asyncio.sleep(1.0)
+            current = await publisher.published(announced)
+            envelope = publisher.envelope
+            message = envelope if len(envelope) <= PUSH_LIMIT else str(current.version).encode()
+            try:
+                await client.publish(CHANNEL, message)
+                announced = current.issued_at
+            except Exception as exc:
+                log.warning("could not announce the snapshot on redis: %s", exc)
+                await asyncio.sleep(1.0)
     finally:
         await client.aclose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -34,6 +35,8 @@ from clearance.register import (
 )
 from clearance.store import _tables as t
 from clearance.store._db import DatabaseUnavailable
+
+log = logging.getLogger("clearance.store")
 
 R = TypeVar("R", bound=Record)
 
@@ -106,6 +109,9 @@ class Transaction:
         self._hooks = hooks
         self.logged: list[tuple[Event, int]] = []
         """Each event this transaction applied, with the log index of its statement."""
+        self.applied = 0
+        """How many changes this transaction applied (the store's `committed` callbacks run
+        after the commit when it applied any)."""
 
     def get(self, kind: type[R], record_id: str) -> R:
         """The record with this id, or NotFound."""
@@ -200,6 +206,7 @@ class Transaction:
         for hook in self._hooks:
             hook(self.connection, change)
         self.logged.extend(self.connection.info.pop(LOGGED, []))
+        self.applied += 1
 
     def refresh_status(self, model_id: str, now: dt.datetime) -> ModelStatus:
         """Recompute a model's status from its decisions, directives and applications."""
@@ -401,15 +408,27 @@ class Store:
     def __init__(self, engine: Engine, hooks: Sequence[ChangeHook] = ()) -> None:
         self.engine = engine
         self.hooks: list[ChangeHook] = list(hooks)
+        """Called inside the transaction with each change (the log appends its statements)."""
+        self.committed: list[Callable[[], None]] = []
+        """Called after a transaction that applied a change has committed (from the thread
+        that committed it): what reads the register afresh, such as the gateway's snapshot,
+        sees the change."""
 
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """A read-write transaction: everything in it is written, or nothing."""
         try:
             with self.engine.begin() as connection:
-                yield Transaction(connection, self.hooks)
+                tx = Transaction(connection, self.hooks)
+                yield tx
         except OperationalError as exc:
             raise DatabaseUnavailable(f"the database is unavailable: {exc.orig}") from None
+        if tx.applied:
+            for callback in self.committed:
+                try:
+                    callback()
+                except Exception:
+                    log.exception("a commit listener failed")
 
     @contextmanager
     def read(self) -> Iterator[Transaction]:
