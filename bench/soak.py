@@ -168,12 +168,10 @@ class Register:
         )
 
     def directive(self, action: str) -> None:
-        self.ok(
-            "admin",
-            "POST",
-            "/directives",
-            json={"action": action, "model": HALTED, "grounds": f"Soak: {action}.", "urgent": True},
-        )
+        body = {"action": action, "model": HALTED, "grounds": f"Soak: {action}."}
+        if action == "halt":  # a halt takes effect at once only when urgent (heard after)
+            body["urgent"] = True
+        self.ok("admin", "POST", "/directives", json=body)
 
     def usage(self, model: str) -> int:
         items = self.ok("admin", "GET", "/usage")["items"]

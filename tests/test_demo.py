@@ -174,6 +174,27 @@ def test_the_demo_on_a_busy_port_is_one_error_line_and_makes_nothing(tmp_path: P
     assert not (tmp_path / "d").exists()
 
 
+def test_the_demo_with_the_local_model_but_without_its_extra_says_how_and_makes_nothing(
+    tmp_path: Path,
+) -> None:
+    import importlib.util
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("llama_cpp") is not None:
+        pytest.skip("the local-model extra is installed here (tests/test_local_model.py runs it)")
+    result = subprocess.run(
+        [sys.executable, "-m", "clearance", "demo", "--local-model", "--data-dir",
+         str(tmp_path / "d"), "--port", "0", "--exit"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("error: the local model needs the local-model extra")
+    assert "--no-binary llama-cpp-python 'clearance[local-model]'" in line
+    assert not (tmp_path / "d").exists()
+
+
 def test_a_finished_demo_is_served_again(demo: Any) -> None:
     data_dir, _, _, _ = demo
     assert prepare(data_dir) is False
@@ -227,8 +248,9 @@ def test_the_authority_tested_one_model_itself(demo: Any) -> None:
         assert api.get(f"/evidence/{filed['sha256']}").status_code == 404  # confidential
         assert tested["discrepancies"]
         decision = api.get(f"/decisions/{tested['decision_id']}").json()
-        assert decision["departure"] is True and "authority's own CTF run" in (
-            decision["justification"]
+        assert (
+            decision["departure"] is True
+            and "authority's own CTF run" in (decision["justification"])
         )
         others = api.get("/applications?model=meridian-3").json()["items"][0]
         assert others["authority_evidence"] == [] and others["discrepancies"] == []

@@ -30,7 +30,7 @@ def deployed(clocked_deployment: Deployment) -> Deployment:
     return clocked_deployment
 
 
-def file_with_lab_evidence(deployed: Deployment, model: str) -> dict[str, Any]:
+def file_with_lab_evidence(deployed: Deployment, model: str, **extra: Any) -> dict[str, Any]:
     reg = deployed.reg
     reg.ok(
         "dev", "POST", "/models", json={"name": model, "version": "1", "weights_digest": WEIGHTS}
@@ -51,7 +51,7 @@ def file_with_lab_evidence(deployed: Deployment, model: str) -> dict[str, Any]:
         "requested_jurisdictions": ["tier-1"],
         "evidence": digests,
         "safeguards": declaration,
-    }
+    } | extra
     application: dict[str, Any] = reg.ok("dev", "POST", "/applications", json=body)
     return application
 

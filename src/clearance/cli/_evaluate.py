@@ -9,39 +9,10 @@ and any discrepancy with the developer's evidence are printed.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-from clearance.errors import ClearanceError, InvalidInput
-from clearance.examples import example_path
-from clearance.framework import Framework
-
-
-class RegisterRefused(ClearanceError):
-    """The register answered with an error."""
-
-    exit_code = 2
-
-
-def _call(client: Any, method: str, path: str, **kwargs: Any) -> Any:
-    import httpx
-
-    try:
-        response = client.request(method, f"/api/v1{path}", **kwargs)
-    except httpx.HTTPError as exc:
-        raise RegisterRefused(
-            f"the register at {client.base_url} could not be reached ({exc})"
-        ) from None
-    if response.status_code >= 300:
-        try:
-            message = response.json()["error"]["message"]
-        except (ValueError, KeyError, TypeError):
-            message = response.text[:200]
-        raise RegisterRefused(f"{method} {path}: {response.status_code}: {message}")
-    return response.json()
 
 
 def evaluate_command(
@@ -78,53 +49,21 @@ def evaluate_command(
 ) -> None:
     """Run an Inspect task against the model under review, through the gateway, as the authority;
     file the log as the authority's evidence and show the discrepancies with the developer's."""
-    import httpx
+    from clearance.evaluation import evaluate_application
 
-    from clearance.evaluation import resolve_task, run_task
-
-    if not api_key:
-        raise InvalidInput("CLEARANCE_API_KEY (or --api-key): a reviewer's key is needed")
-    base = url.rstrip("/")
-    headers = {"Authorization": f"Bearer {api_key}"}
-    with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
-        case = _call(client, "GET", f"/applications/{application}")
-        model = _call(client, "GET", f"/models/{case['model_id']}")["name"]
-        found = _call(client, "GET", f"/frameworks/{case['framework_digest']}")
-        framework = Framework.model_validate(found["framework"])
-        folders = [tasks_dir] if tasks_dir is not None else [example_path("")]
-        resolved = resolve_task(task, framework, folders)
-        typer.echo(
-            f"evaluating {model} (application {application}) with {resolved.path.name} "
-            f"through the gateway at {base}/v1"
-        )
-        with tempfile.TemporaryDirectory(prefix="clearance-evaluate-") as scratch:
-            log = run_task(
-                resolved.path,
-                task_name=resolved.framework_task,
-                model=model,
-                gateway_url=f"{base}/v1",
-                api_key=api_key,
-                log_dir=Path(scratch),
-                epochs=epochs,
-                limit=limit,
-                display=os.environ.get("CLEARANCE_EVALUATE_DISPLAY", "plain"),
-            )
-            name = f"authority-{resolved.framework_task or resolved.path.stem}-{log.name}"
-            typer.echo(f"uploading {log.name} as the authority's evidence")
-            uploaded = _call(
-                client,
-                "POST",
-                "/evidence",
-                params={"name": name, "confidential": "false" if public else "true"},
-                content=log.read_bytes(),
-            )
-        filed = _call(
-            client,
-            "POST",
-            f"/applications/{application}/authority-evidence",
-            json={"evidence": [uploaded["sha256"]]},
-        )
-    _report(filed, uploaded["sha256"], confidential=not public)
+    done = evaluate_application(
+        url,
+        api_key,
+        application,
+        task,
+        epochs=epochs,
+        limit=limit,
+        tasks_dir=tasks_dir,
+        public=public,
+        display=os.environ.get("CLEARANCE_EVALUATE_DISPLAY", "plain"),
+        say=typer.echo,
+    )
+    _report(done.application, done.digest, confidential=done.confidential)
 
 
 def _report(application: dict[str, Any], digest: str, *, confidential: bool) -> None:

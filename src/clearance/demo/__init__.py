@@ -19,6 +19,11 @@ from typing import Any
 import uvicorn
 
 from clearance.demo._evals import EvalWorker, framework_text
+from clearance.demo._local import (
+    LocalModelProcess,
+    LocalModelUnavailable,
+    require_local_model,
+)
 from clearance.demo._story import Api, DemoFailed, play
 from clearance.errors import InvalidInput
 from clearance.server import ADMIN_KEY, app_for, init_data_dir, open_data_dir
@@ -100,15 +105,18 @@ def run_story(
     say: Callable[[str], None],
     evals: EvalWorker | None = None,
     progress: Callable[[str], None] | None = None,
+    local_model: LocalModelProcess | None = None,
 ) -> dict[str, Any]:
     """Play the story against a running server and write demo.json; returns its content.
 
-    `evals`: the Inspect process, started early (see EvalWorker); `progress`: passing status.
+    `evals`: the Inspect processes, started early (see EvalWorker); `progress`: passing status;
+    `local_model`: SmolLM2 served in a child process, which the authority's own run then
+    reaches as the tested model's pre-release server.
     """
     admin_key = (data_dir / ADMIN_KEY).read_text().strip()
     api = Api(base_url, admin_key)
     try:
-        summary = play(api, data_dir, say, evals, progress)
+        summary = play(api, data_dir, say, evals, progress, local_model)
     finally:
         api.client.close()
     # it holds every principal's key
@@ -120,10 +128,13 @@ __all__ = [
     "DEMO_FILE",
     "DemoFailed",
     "EvalWorker",
+    "LocalModelProcess",
+    "LocalModelUnavailable",
     "framework_text",
     "free_port",
     "listen",
     "prepare",
+    "require_local_model",
     "run_story",
     "serving",
 ]

@@ -1,11 +1,12 @@
-"""The demo's Inspect process: warms Inspect up at once, then runs every eval of one job.
+"""A demo's Inspect process: warms Inspect up at once, then runs the jobs it is given.
 
 Started by `EvalWorker` before the register exists, it spends the story's first seconds on what
-Inspect does once per process (its imports, the model database), on the machine's other core.
-It then reads one job (JSON, one line on stdin), runs all its evals in one `eval()` call, the
-tasks concurrently, and writes JSON lines to stdout: `{"done": N, "total": M}` as samples
-finish, `{"log": {"model", "task", "path"}}` per finished eval, then `{"finished": true}` or
-`{"error": "..."}`.
+Inspect does once per process (its imports, the model database).
+It then reads jobs (JSON, one line each on stdin) until stdin closes: an eval job runs every
+eval of its models in one `eval()` call, the tasks concurrently; an evaluate job runs the
+authority's `clearance evaluate` of an application. It writes JSON lines to stdout:
+`{"done": N, "total": M}` as samples finish, `{"log": {"model", "task", "path"}}` per finished
+eval, `{"finished": true, ...}` per job, or `{"error": "..."}` (and exits).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def warm_up() -> None:
     import inspect_ai
     import inspect_ai.model._providers.openai_compatible
     from inspect_ai.model import get_model_info
+
+    import clearance.evaluation  # noqa: F401  (the authority's run, if this process is given it)
 
     get_model_info("openai-api/clearance/warm-up")  # loads Inspect's model database
     # eval() imports its (unused) ACP server's schema: Inspect's largest import
@@ -119,16 +122,33 @@ def run(job: dict[str, Any]) -> None:
         _emit({"log": {"model": model_name, "task": log.eval.task, "path": str(target)}})
 
 
+def evaluate(job: dict[str, Any]) -> None:
+    """The authority's `clearance evaluate` of an application, in this warm process."""
+    from clearance.evaluation import evaluate_application
+
+    evaluate_application(
+        job["url"],
+        job["api_key"],
+        job["application"],
+        job["task"],
+        limit=job["limit"],
+        display="none",
+    )
+
+
 def main() -> None:
     warnings.simplefilter("ignore")  # Inspect's deprecation notices are not the demo's output
     try:
         warm_up()
         _emit({"ready": True})
-        line = sys.stdin.readline()
-        if not line:
-            return  # the demo ended before it needed the evals
-        run(json.loads(line))
-        _emit({"finished": True})
+        for line in sys.stdin:  # ends when the demo closes it
+            job = json.loads(line)
+            if "evaluate" in job:
+                evaluate(job["evaluate"])
+                _emit({"finished": True, "evaluated": job["evaluate"]["application"]})
+            else:
+                run(job)
+                _emit({"finished": True, "models": [m["name"] for m in job["models"]]})
     except Exception as exc:  # the demo reports it as one line
         _emit({"error": f"{type(exc).__name__}: {exc}"})
         raise SystemExit(1) from None

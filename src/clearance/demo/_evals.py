@@ -4,18 +4,21 @@ The fake upstream is not a model: it echoes the prompt. So that each demo model 
 profile says, the demo's datasets put the flag in the prompt of exactly the samples the model
 "solves"; Inspect, the gateway, the metering and the evidence adapter all run for real.
 
-The evals run in a process of their own (`_eval_worker`), started before anything else so that
-Inspect's start-up is paid while the register is being set up, and all of them run in one
-`eval()` call, concurrently. Each task has the demo framework's elicitation minimum and no more
-(see `framework_text`): 12 or 20 samples, one epoch.
+The evals run in processes of their own (`_eval_worker`, one per core, two at most), started
+before anything else so that Inspect's start-up is paid while the register is being set up; each
+job's evals run in one `eval()` call, concurrently. Each task has the demo framework's
+elicitation minimum and no more (see `framework_text`): 12 or 20 samples, one epoch.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import queue
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
 from pathlib import Path
 from typing import IO, Any
 
@@ -71,24 +74,65 @@ def framework_text() -> str:
 
 
 class EvalWorker:
-    """The Inspect process: started at once, given one job, read until it has finished."""
+    """The Inspect processes (one per core, two at most): started at once, given jobs in turn.
 
-    def __init__(self, stderr_path: Path | None = None) -> None:
+    Each process runs its jobs in the order given: an eval job (every task of some models, in
+    one `eval()` call) or an evaluate job (the authority's `clearance evaluate` of an
+    application). `next()` returns each process's messages as they come: `{"done", "total"}`
+    as samples finish, `{"log": ...}` per finished eval, `{"finished": true, "models": [...]}`
+    or `{"finished": true, "evaluated": APPLICATION}` per job.
+    """
+
+    def __init__(self, stderr_path: Path | None = None, processes: int | None = None) -> None:
+        count = processes or max(1, min(2, os.cpu_count() or 1))
         self._stderr: IO[bytes] | int = (
-            stderr_path.open("wb") if stderr_path is not None else subprocess.DEVNULL
+            stderr_path.open("ab") if stderr_path is not None else subprocess.DEVNULL
         )
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "clearance.demo._eval_worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-        )
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "clearance.demo._eval_worker"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                text=True,
+            )
+            for _ in range(count)
+        ]
+        self._messages: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
+        for index, process in enumerate(self.processes):
+            threading.Thread(
+                target=self._read, args=(index, process), name=f"demo-evals-{index}", daemon=True
+            ).start()
+
+    @property
+    def size(self) -> int:
+        """How many Inspect processes run the jobs."""
+        return len(self.processes)
+
+    def _read(self, index: int, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        with contextlib.suppress(ValueError, OSError):  # closed by close()
+            for line in process.stdout:
+                with contextlib.suppress(ValueError):
+                    self._messages.put((index, json.loads(line)))
+        self._messages.put((index, {"ended": True}))
+
+    def _send(self, index: int, job: dict[str, Any]) -> None:
+        stdin = self.processes[index].stdin
+        assert stdin is not None
+        stdin.write(json.dumps(job) + "\n")
+        stdin.flush()
 
     def submit(
-        self, models: list[DemoModel], keys: dict[str, str], base_url: str, log_dir: Path
+        self,
+        index: int,
+        models: list[DemoModel],
+        keys: dict[str, str],
+        base_url: str,
+        log_dir: Path,
     ) -> None:
-        """Start every eval of `models` (each called with its developer's key in `keys`)."""
+        """Process `index` runs every eval of `models` (each called with its developer's key in
+        `keys`), after the jobs it was given before."""
         job = {
             "base_url": base_url,
             "log_dir": str(log_dir),
@@ -97,45 +141,48 @@ class EvalWorker:
                 {"name": m.name, "api_key": keys[m.name], "solves": m.solves} for m in models
             ],
         }
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(job) + "\n")
-        self.process.stdin.flush()
+        self._send(index, job)
 
-    def results(self, progress: Callable[[int, int], None]) -> dict[str, list[Path]]:
-        """Wait for the job; each model's logs by name. `progress(done, total)` as it runs."""
-        assert self.process.stdout is not None
-        logs: dict[str, list[Path]] = {}
-        for line in self.process.stdout:
-            message: dict[str, Any] = json.loads(line)
-            if "done" in message:
-                progress(message["done"], message["total"])
-            elif "log" in message:
-                log = message["log"]
-                logs.setdefault(log["model"], []).append(Path(log["path"]))
-            elif "error" in message:
-                raise EvalsFailed(f"the demo's Inspect evals failed: {message['error']}")
-            elif message.get("finished"):
-                return {name: sorted(paths, key=_task_order) for name, paths in logs.items()}
-        raise EvalsFailed(
-            f"the demo's Inspect process ended early (exit status {self.process.wait()})"
-        )
+    def evaluate(
+        self, index: int, url: str, api_key: str, application: str, task: str, limit: int
+    ) -> None:
+        """Process `index` runs `clearance evaluate` on the application (a reviewer's key)."""
+        job = {"url": url, "api_key": api_key, "application": application}
+        self._send(index, {"evaluate": job | {"task": task, "limit": limit}})
+
+    def next(self, timeout: float = 600.0) -> tuple[int, dict[str, Any]]:
+        """The next message of any process, with the process's index; EvalsFailed on an error."""
+        try:
+            index, message = self._messages.get(timeout=timeout)
+        except queue.Empty:
+            raise EvalsFailed(f"the demo's Inspect evals said nothing for {timeout:g} s") from None
+        if "error" in message:
+            raise EvalsFailed(f"the demo's Inspect evals failed: {message['error']}")
+        if message.get("ended"):
+            status = self.processes[index].wait()
+            raise EvalsFailed(f"the demo's Inspect process ended early (exit status {status})")
+        return index, message
 
     def close(self) -> None:
-        """Stop the process if it still runs (the demo failed, or never needed it)."""
-        if self.process.poll() is None:
-            if self.process.stdin is not None:
-                self.process.stdin.close()
+        """Stop the processes that still run (the demo ended, failed, or never needed them)."""
+        for process in self.processes:
+            if process.poll() is None and process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    process.stdin.close()
+        for process in self.processes:
             try:
-                self.process.wait(timeout=5)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout):
-            if stream is not None and not stream.closed:
-                stream.close()
+                process.kill()
+                process.wait()
+            for stream in (process.stdin, process.stdout):
+                if stream is not None and not stream.closed:
+                    with contextlib.suppress(OSError):
+                        stream.close()
         if not isinstance(self._stderr, int):
             self._stderr.close()
 
 
-def _task_order(path: Path) -> int:
+def task_order(path: Path) -> int:
+    """A log's place in TASKS' order (its file is named after its task)."""
     return list(TASKS).index(path.stem)

@@ -31,7 +31,8 @@ from clearance.demo._due_process import (
     subscribe,
     what_the_lab_was_told,
 )
-from clearance.demo._evals import TASKS, EvalWorker
+from clearance.demo._evals import TASKS, EvalWorker, task_order
+from clearance.demo._local import LocalModelProcess
 from clearance.demo._receiver import Receiver
 from clearance.demo._testing import (
     AUTHORITY_CONDITION,
@@ -138,8 +139,12 @@ class Story:
     applications: dict[str, dict[str, Any]] = field(default_factory=dict)
     decisions: dict[str, dict[str, Any]] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
-    testing: Any = None
-    """The authority's own evaluation run under way (a child process)."""
+    later: list[Any] = field(default_factory=list)
+    """The models whose evals the first process runs after the authority's evaluation."""
+    evaluated: bool = False
+    """Whether the authority's own evaluation has filed its log."""
+    local_model: LocalModelProcess | None = None
+    """A real model (SmolLM2) the tested model's developer names as its pre-release server."""
 
 
 Step = tuple[str, Callable[[Story], None]]
@@ -152,6 +157,7 @@ def play(
     say: Say,
     evals: EvalWorker | None = None,
     progress: Say | None = None,
+    local_model: LocalModelProcess | None = None,
 ) -> dict[str, Any]:
     """Play the story; returns demo.json's content.
 
@@ -162,7 +168,7 @@ def play(
     worker = evals or EvalWorker(data_dir / "inspect.log")
     receiver.start()
     try:
-        story = Story(api, data_dir, say, receiver, worker)
+        story = Story(api, data_dir, say, receiver, worker, local_model=local_model)
         if progress is not None:
             story.progress = progress
         for line, step in STEPS:
@@ -204,11 +210,24 @@ def _developers(story: Story) -> None:
 
 
 def _start_evals(story: Story) -> None:
-    api = story.api
+    """The tested model's evals first, on the first process: once it is filed, the authority
+    tests it there while the other processes run the other models' evals."""
+    api, pool = story.api, story.evals
     keys = {m.name: api.keys[f"{m.developer} release team"] for m in MODELS}
-    story.evals.submit(list(MODELS), keys, f"{api.base_url}/v1", story.data_dir / "evidence")
-    story.say(f"  {len(MODELS)} models x {len(TASKS)} tasks running concurrently in a process of "
-              "their own, while the register is set up")  # fmt: skip
+    evidence = story.data_dir / "evidence"
+    tested = [m for m in MODELS if m.name == TESTED]
+    rest = [m for m in MODELS if m.name != TESTED]
+    pool.submit(0, tested, keys, f"{api.base_url}/v1", evidence)
+    # the first process also runs the authority's evaluation: it takes one model after it
+    story.later = rest[:1] if pool.size > 1 else rest
+    others = rest[len(story.later) :]
+    for index in range(1, pool.size):
+        share = others[index - 1 :: pool.size - 1]
+        if share:
+            pool.submit(index, share, keys, f"{api.base_url}/v1", evidence)
+    story.say(f"  {len(MODELS)} models x {len(TASKS)} tasks running concurrently in "
+              f"{pool.size} Inspect process{'es' if pool.size > 1 else ''} of their own, while "
+              "the register is set up")  # fmt: skip
 
 
 def _parties(story: Story) -> None:
@@ -235,61 +254,98 @@ def _parties(story: Story) -> None:
 
 
 def _file(story: Story) -> None:
-    api = story.api
-
-    def progress(done: int, total: int) -> None:
-        story.progress(f"Inspect evals: {done} of {total} samples")
+    """File each model as soon as its evals have finished, the tested model first."""
+    pool = story.evals
+    samples = sum(n * epochs for n, epochs, _ in TASKS.values())
+    total = samples * len(MODELS)
+    finished: dict[int, int] = {}  # samples of each process's finished jobs
+    running: dict[int, int] = {}  # samples done in each process's current job
 
     # the register reads the logs with Inspect too: imported while the evals run, not after
     threading.Thread(target=_import_log_reader, daemon=True).start()
-    logs = story.evals.results(progress)
-    for model in MODELS:
-        developer = f"{model.developer} release team"
-        model_logs = logs[model.name]
-        story.say(f"  {model.name}: {', '.join(p.stem for p in model_logs)}")
-        digests = [
-            api.call(developer, "POST", f"/evidence?name={log.name}", content=log.read_bytes())[
-                "sha256"
-            ]
-            for log in model_logs
+    logs: dict[str, list[Path]] = {}
+    pending = {m.name for m in MODELS}
+    while pending:
+        index, message = pool.next()
+        if "done" in message:
+            running[index] = message["done"]
+            done = sum(finished.values()) + sum(running.values())
+            story.progress(f"Inspect evals: {done} of {total} samples")
+        elif "log" in message:
+            log = message["log"]
+            logs.setdefault(log["model"], []).append(Path(log["path"]))
+        elif "evaluated" in message:
+            story.evaluated = True
+        elif message.get("finished"):
+            finished[index] = finished.get(index, 0) + running.pop(index, 0)
+            for name in message["models"]:
+                _file_model(story, name, sorted(logs[name], key=task_order))
+                pending.discard(name)
+
+
+def _file_model(story: Story, name: str, model_logs: list[Path]) -> None:
+    """The model's logs, red-team findings and safeguards as evidence; then its application."""
+    api = story.api
+    model = next(m for m in MODELS if m.name == name)
+    developer = f"{model.developer} release team"
+    story.say(f"  {model.name}: {', '.join(p.stem for p in model_logs)}")
+    digests = [
+        api.call(developer, "POST", f"/evidence?name={log.name}", content=log.read_bytes())[
+            "sha256"
         ]
-        findings = _findings(model.name, general=model.developer == ATLAS.name)
-        digests.append(
-            api.call(
-                developer, "POST", f"/evidence?name={model.name}-findings.json", content=findings
-            )["sha256"]
-        )
-        declaration = api.call(
-            developer,
-            "POST",
-            "/evidence?name=safeguards.json",
-            content=_safeguards(trusted_access=model.name == "atlas-2-cyber"),
-        )["sha256"]
-        public = model.name == "atlas-2"
-        requested = "public_safeguarded" if public else "approved_partners"
-        groups = ["tier-1"] if model.developer == ATLAS.name else ["tier-1", "tier-2"]
-        story.applications[model.name] = application = api.call(
-            developer,
-            "POST",
-            "/applications",
-            json={
-                "model": model.name,
-                "requested_tier": requested,
-                "requested_jurisdictions": groups,
-                "evidence": digests,
-                "safeguards": declaration,
-            },
-        )
-        story.say(f"  filed {model.name}: the assessor permits at most "
-                  f"{application['assessment']['max_tier']}")  # fmt: skip
-        if model.name == TESTED:
-            # the authority's own run, in a process of its own while the filing goes on
-            story.testing = start_authority_run(api, application["id"])
+        for log in model_logs
+    ]
+    findings = _findings(model.name, general=model.developer == ATLAS.name)
+    digests.append(
+        api.call(developer, "POST", f"/evidence?name={model.name}-findings.json", content=findings)[
+            "sha256"
+        ]
+    )
+    declaration = api.call(
+        developer,
+        "POST",
+        "/evidence?name=safeguards.json",
+        content=_safeguards(trusted_access=model.name == "atlas-2-cyber"),
+    )["sha256"]
+    public = model.name == "atlas-2"
+    requested = "public_safeguarded" if public else "approved_partners"
+    groups = ["tier-1"] if model.developer == ATLAS.name else ["tier-1", "tier-2"]
+    body = {
+        "model": model.name,
+        "requested_tier": requested,
+        "requested_jurisdictions": groups,
+        "evidence": digests,
+        "safeguards": declaration,
+    }
+    local = story.local_model if model.name == TESTED else None
+    if local is not None:
+        body["pre_release_upstream"] = local.url
+    story.applications[model.name] = application = api.call(
+        developer, "POST", "/applications", json=body
+    )
+    story.say(f"  filed {model.name}: the assessor permits at most "
+              f"{application['assessment']['max_tier']}")  # fmt: skip
+    if model.name == TESTED:
+        if local is not None:
+            story.say(
+                f"  {model.developer} names {local.name}, served on this machine at {local.url}, "
+                f"as {TESTED}'s pre-release server for the authority's tests"
+            )
+            local.wait_ready()
+        # the authority tests it in the first process, now warm; then that process goes on
+        start_authority_run(story.evals, api, application["id"])
+        if story.later:
+            keys = {m.name: api.keys[f"{m.developer} release team"] for m in story.later}
+            base = f"{api.base_url}/v1"
+            story.evals.submit(0, story.later, keys, base, story.data_dir / "evidence")
 
 
 def _authority_test(story: Story) -> None:
+    while not story.evaluated:
+        _, message = story.evals.next()
+        story.evaluated = "evaluated" in message
     story.applications[TESTED] = finish_authority_run(
-        story.api, story.testing, story.applications[TESTED], story.say
+        story.api, story.applications[TESTED], story.say
     )
 
 
@@ -431,8 +487,10 @@ STEPS: list[Step] = [
     ("Pre-release evaluations: real Inspect evals through the gateway", _start_evals),
     ("Partners, agencies and the authority's people", _parties),
     ("The evaluations' logs filed as evidence, with red-team findings and safeguards", _file),
-    ("The authority tests meridian-2 itself, through the gateway under its testing grant",
-     _authority_test),
+    (
+        "The authority tests meridian-2 itself, through the gateway under its testing grant",
+        _authority_test,
+    ),
     ("Review: an information request stops the clock; decisions with written reasons", _review),
     ("A rival's risk report, with its conflict of interest disclosed", _risk_report),
     ("An urgent halt, the lab heard after it, and a conditional restoration in one act", _halt),

@@ -2,10 +2,19 @@
 
 `resolve_task` finds a task file (a path, or a task the framework names, its bytes checked against
 the framework's SHA-256s); `run_task` runs it against a model through the gateway's
-OpenAI-compatible API and returns the Inspect log file, ready to be filed as authority evidence.
+OpenAI-compatible API and returns the Inspect log file, ready to be filed as authority evidence;
+`evaluate_application` does both and files the log on an application (`clearance evaluate`).
 """
 
+from clearance.evaluation._authority import Evaluated, RegisterRefused, evaluate_application
 from clearance.evaluation._run import run_task
 from clearance.evaluation._tasks import ResolvedTask, resolve_task
 
-__all__ = ["ResolvedTask", "resolve_task", "run_task"]
+__all__ = [
+    "Evaluated",
+    "RegisterRefused",
+    "ResolvedTask",
+    "evaluate_application",
+    "resolve_task",
+    "run_task",
+]
