@@ -1,21 +1,44 @@
-"""The REST API under /api/v1: public reads without a key, writes with one, one error shape."""
+"""The REST API under /api/v1: public reads without a key, writes with one, one error shape.
+
+The package's names are imported when first used (PEP 562), so that what only needs the
+request bodies (`clearance.api._bodies`, shared with `clearance.client`) does not pay for FastAPI
+and the store.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
-from clearance import __version__
-from clearance.api._context import Clock, Context, publish_framework, system_clock
-from clearance.api._errors import error_body, install_error_handlers
-from clearance.api._limits import BodyLimit, InputLimits
-from clearance.api._openapi import document_errors
+    from clearance.api._context import Clock, Context, publish_framework, system_clock
+    from clearance.api._errors import error_body
+    from clearance.api._limits import InputLimits
 
 API_PREFIX = "/api/v1"
 
-Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+Lifespan = Callable[["FastAPI"], AbstractAsyncContextManager[None]]
+
+_LAZY = {
+    "Clock": "clearance.api._context",
+    "Context": "clearance.api._context",
+    "publish_framework": "clearance.api._context",
+    "system_clock": "clearance.api._context",
+    "error_body": "clearance.api._errors",
+    "InputLimits": "clearance.api._limits",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
 
 
 def create_app(
@@ -25,10 +48,16 @@ def create_app(
 
     Every request body is bounded by `limits` (the defaults unless given).
     """
+    from fastapi import FastAPI
+
+    from clearance import __version__
     from clearance.api._cases import router as cases
+    from clearance.api._errors import install_error_handlers
     from clearance.api._evidence import router as evidence
     from clearance.api._keys import router as keys
+    from clearance.api._limits import BodyLimit, InputLimits
     from clearance.api._obligations import router as obligations
+    from clearance.api._openapi import document_errors
     from clearance.api._orders import router as orders
     from clearance.api._parties import router as parties
     from clearance.api._proceedings import router as proceedings

@@ -8,7 +8,16 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearance.framework import TierId
-from clearance.register import Channel, Consequence, HearingReason, Limits, Reason, Role, Scope
+from clearance.register import (
+    MAX_GRACE_SECONDS,
+    Channel,
+    Consequence,
+    HearingReason,
+    Limits,
+    Reason,
+    Role,
+    Scope,
+)
 from clearance.register._values import Country, ModelName, Name, Sha256, Text
 
 
@@ -249,3 +258,18 @@ class HearingOutcome(Body):
 
 class NewWebhook(Body):
     url: str = Field(min_length=1, max_length=2_000, description="An http(s) URL.")
+
+
+class NewEvidenceGrant(Body):
+    principal_id: str = Field(description="The principal who may read the bytes.")
+    reason: Text
+
+
+class Rotation(Body):
+    grace_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_GRACE_SECONDS,
+        description="Seconds the principal's present keys stay valid beside the new one "
+        "(0: they end at once).",
+    )

@@ -17,11 +17,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
-from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from clearance.api._auth import Caller, Ctx, MaybeCaller
-from clearance.api._bodies import Body
+from clearance.api._bodies import NewEvidenceGrant
 from clearance.api._common import acted, new_id
 from clearance.api._context import Context
 from clearance.errors import InvalidInput, NotFound
@@ -40,7 +39,7 @@ from clearance.register import (
     recognise_holder,
 )
 from clearance.register._duties import require_role
-from clearance.register._values import FileName, Text, bare_digest
+from clearance.register._values import FileName, bare_digest
 from clearance.store import (
     add_evidence,
     evidence_bytes,
@@ -51,11 +50,6 @@ from clearance.store import (
 )
 
 router = APIRouter()
-
-
-class NewEvidenceGrant(Body):
-    principal_id: str = Field(description="The principal who may read the bytes.")
-    reason: Text
 
 
 @router.post("/evidence", status_code=201, tags=["evidence"])

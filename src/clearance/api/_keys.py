@@ -12,25 +12,14 @@ import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import Field
 
 from clearance.api._auth import Caller, Ctx
-from clearance.api._bodies import Body
+from clearance.api._bodies import Rotation
 from clearance.api._common import log_position
-from clearance.register import MAX_GRACE_SECONDS, Principal, issue_key, revoke_keys
+from clearance.register import Principal, issue_key, revoke_keys
 from clearance.store import Transaction, new_api_key
 
 router = APIRouter()
-
-
-class Rotation(Body):
-    grace_seconds: int = Field(
-        default=0,
-        ge=0,
-        le=MAX_GRACE_SECONDS,
-        description="Seconds the principal's present keys stay valid beside the new one "
-        "(0: they end at once).",
-    )
 
 
 def _principal(tx: Transaction, principal_id: str, caller: Principal) -> Principal:

@@ -6,9 +6,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-from clearance.api._bodies import NewModel, NewOrganization, NewPrincipal
-from clearance.api._evidence import NewEvidenceGrant
-from clearance.api._keys import Rotation
+from clearance.api._bodies import (
+    NewEvidenceGrant,
+    NewModel,
+    NewOrganization,
+    NewPrincipal,
+    Rotation,
+)
 from clearance.client._http import Session, chunks, digest_of, operation, read_file
 from clearance.client._models import (
     Evidence,
