@@ -110,3 +110,31 @@ def test_openapi_lists_the_api(register: Register) -> None:
     ):
         assert path in paths
     assert spec["paths"]["/api/v1/directives"]["post"]["requestBody"]
+
+
+def test_an_unexpected_error_is_one_json_500_and_one_logged_traceback(
+    register: Register, caplog: Any
+) -> None:
+    """The handler logs the traceback with the request and answers 500; Starlette's re-raise of
+    it (for the server to log again) stops at the app, so the traceback is logged once."""
+    import logging
+
+    from fastapi import FastAPI
+
+    app = register.client.app
+    while not isinstance(app, FastAPI):
+        app = app.app  # type: ignore[attr-defined]
+
+    def boom() -> None:
+        raise RuntimeError("a defect, for this test")
+
+    app.add_api_route("/api/v1/test-boom", boom, methods=["GET"])
+    with caplog.at_level(logging.ERROR):
+        # the test client raises what reaches the server (raise_server_exceptions)
+        answer = register.client.get("/api/v1/test-boom")
+    assert answer.status_code == 500
+    assert answer.json()["error"]["code"] == "internal_error"
+    assert "a defect" not in answer.text  # nothing of the exception in the answer
+    tracebacks = [r for r in caplog.records if r.exc_info is not None]
+    assert len(tracebacks) == 1
+    assert tracebacks[0].getMessage() == "unexpected error on GET /api/v1/test-boom"

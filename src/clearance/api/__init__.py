@@ -52,7 +52,7 @@ def create_app(
 
     from clearance import __version__
     from clearance.api._cases import router as cases
-    from clearance.api._errors import install_error_handlers
+    from clearance.api._errors import LOGGED, install_error_handlers
     from clearance.api._evidence import router as evidence
     from clearance.api._keys import router as keys
     from clearance.api._limits import BodyLimit, InputLimits
@@ -64,7 +64,17 @@ def create_app(
     from clearance.api._testing import router as testing
     from clearance.api._webhooks import router as webhooks
 
-    app = FastAPI(
+    class Register(FastAPI):
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            try:
+                await super().__call__(scope, receive, send)
+            except Exception as exc:
+                # Starlette re-raises what its error handler answered, for the server to log;
+                # the handler has logged it with the request, so the traceback is logged once
+                if not getattr(exc, LOGGED, False):
+                    raise
+
+    app = Register(
         title="clearance register",
         version=__version__,
         description=(

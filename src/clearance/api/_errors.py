@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from clearance.errors import ClearanceError
 
 log = logging.getLogger("clearance.api")
+
+LOGGED = "_clearance_logged"
+"""Set on an exception the error handler has logged (with its traceback) and answered 500."""
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
@@ -106,6 +110,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
+        with contextlib.suppress(AttributeError, TypeError):  # an exception without a __dict__
+            setattr(exc, LOGGED, True)
         return error_response(
             500, "internal_error", "the register failed to answer; this was logged"
         )
