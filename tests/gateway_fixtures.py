@@ -93,11 +93,13 @@ def chat(model: str, text: str = "hello there", **extra: Any) -> dict[str, Any]:
     return {"model": model, "messages": [{"role": "user", "content": text}], **extra}
 
 
-def approve(reg: Register, model: str, tier: str, jurisdictions: tuple[str, ...]) -> None:
-    """Register a model for Atlas Labs and approve it at a tier through the API."""
-    reg.ok(
-        "dev", "POST", "/models", json={"name": model, "version": "1.0", "weights_digest": WEIGHTS}
-    )
+def approve(
+    reg: Register, model: str, tier: str, jurisdictions: tuple[str, ...], **config: Any
+) -> None:
+    """Register a model for Atlas Labs (`config`: more of its fields) and approve it at a tier
+    through the API."""
+    body = {"name": model, "version": "1.0", "weights_digest": WEIGHTS} | config
+    reg.ok("dev", "POST", "/models", json=body)
     application = reg.ok(
         "dev",
         "POST",

@@ -199,6 +199,24 @@ def test_only_a_testing_grant_carries_its_purpose_and_upstream() -> None:
     assert (code(snap, "auth"), code(snap, "us")) == ("allowed", "model_not_approved")
 
 
+def test_only_a_model_that_names_its_server_carries_it() -> None:
+    served = MODEL.model_copy(update={"upstream_url": "http://10.0.0.5:8000/v1"})
+    content = compile_content(
+        framework=FRAMEWORK,
+        organizations=organizations(),
+        principals=[],
+        models=[served],
+        statuses=[status()],
+        grants=[],
+        now=NOW,
+    )
+    assert content["models"]["m"]["upstream"] == "http://10.0.0.5:8000/v1"
+    assert signed(content).models["m"].upstream == "http://10.0.0.5:8000/v1"
+    plain = compiled()
+    assert "upstream" not in plain["models"]["m"]  # others' content is as it was
+    assert signed(plain).models["m"].upstream is None
+
+
 # --- organizations and keys ----------------------------------------------------------------------
 
 

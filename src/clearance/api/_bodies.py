@@ -58,7 +58,13 @@ class NewModel(Body):
     channels: list[str] = Field(
         default_factory=lambda: ["api"], min_length=1, description="Channels: api, app."
     )
-    upstream_url: str | None = None
+    upstream_url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Base URL of the model's OpenAI-compatible server (e.g. "
+        "http://10.0.0.5:8000/v1): the gateway calls it unless its upstreams file names the "
+        "model, with the key of the file's entry for the same URL. Never published.",
+    )
     sibling: str | None = Field(
         default=None, description="A restricted variant's public sibling (model name or id)."
     )

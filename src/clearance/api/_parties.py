@@ -32,6 +32,7 @@ from clearance.register import (
     ModelStatus,
     Organization,
     Principal,
+    check_upstream_url,
     create_organization,
     create_principal,
     name_commitment,
@@ -152,7 +153,11 @@ def add_model(body: NewModel, caller: Caller, ctx: Ctx) -> dict[str, Any]:
             variant=body.variant,
             weights_digest=body.weights_digest,
             channels=tuple(body.channels),
-            upstream_url=body.upstream_url,
+            upstream_url=(
+                check_upstream_url(body.upstream_url, "upstream_url")
+                if body.upstream_url is not None
+                else None
+            ),
             sibling=sibling.id if sibling else None,
         )
         tx.apply(register_model(model, caller, ctx.clock(), sibling))

@@ -163,7 +163,13 @@ def model_add(
     weights: Annotated[str, typer.Option(help="Weights digest: sha256:<hex> or hex.")],
     variant: Annotated[str, typer.Option(help="Variant name.")] = "standard",
     channel: Annotated[list[str] | None, typer.Option(help="api or app (repeatable).")] = None,
-    upstream: Annotated[str | None, typer.Option(help="Upstream URL the gateway calls.")] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option(
+            help="Base URL of the model's server (…/v1); the gateway calls it unless its "
+            "upstreams file names the model."
+        ),
+    ] = None,
     url: UrlOption = None,
     key_file: KeyFileOption = None,
     json: JsonOption = False,

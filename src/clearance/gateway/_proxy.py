@@ -19,11 +19,12 @@ from clearance.gateway._errors import error_json
 from clearance.gateway._health import Health
 from clearance.gateway._limits import Limiter, LocalLimiter
 from clearance.gateway._metering import NO_GRANT, Meter
-from clearance.gateway._upstreams import Upstreams
+from clearance.gateway._upstreams import Upstream, Upstreams
 from clearance.ledger import VerifierKey, verify_envelope
 from clearance.policy import (
     PAYLOAD_TYPE,
     Decider,
+    GrantEntry,
     KeyEntry,
     Snapshot,
     Verdict,
@@ -203,6 +204,21 @@ class Gateway:
             return None, refusal, use_case, length
         return entry, None, use_case, length
 
+    def _route(self, model: str, grant: GrantEntry | None) -> Upstream | None:
+        """Where a call goes: a testing grant's pre-release server (the authority's tests); the
+        upstreams file's route for the model; the server its developer named in the register;
+        the file's default."""
+        if grant is not None and grant.testing and grant.upstream:
+            return self.upstreams.for_url(grant.upstream)
+        named = self.upstreams.named(model)
+        if named is not None:
+            return named
+        snapshot = self.decider.snapshot
+        entry = snapshot.models.get(model) if snapshot is not None else None
+        if entry is not None and entry.upstream:
+            return self.upstreams.for_url(entry.upstream)
+        return self.upstreams.for_model(model)
+
     async def _models(self, scope: Scope, send: Send) -> None:
         now = self.clock()
         key, refusal, use_case, _ = self._caller(scope, now)
@@ -217,7 +233,7 @@ class Gateway:
             verdict = self.decider.decide(org, name, use_case, now, key.channel)
             # a model whose grant wants a declared use case is listed: it is callable with one
             callable_ = verdict.allowed or verdict.code == "use_case_required"
-            if callable_ and self.upstreams.for_model(name) is not None:
+            if callable_ and self._route(name, None) is not None:
                 owner = snapshot.models[name].organization_id
                 data.append({"id": name, "object": "model", "created": 0, "owned_by": owner})
         body = json.dumps({"object": "list", "data": data}).encode()
@@ -285,12 +301,7 @@ class Gateway:
                     f"{int(wait)} s",
                     extra=[(b"retry-after", str(int(wait)).encode())],
                 )
-        # the authority's tests go to the pre-release server the developer named
-        upstream = (
-            self.upstreams.for_url(grant.upstream)
-            if grant is not None and grant.testing and grant.upstream
-            else self.upstreams.for_model(model)
-        )
+        upstream = self._route(model, grant)
         if upstream is None:
             self.meter.refusal("upstream_not_configured", model, org)
             return await _reply(

@@ -3,8 +3,9 @@
 Upstream keys live in the gateway's own file (`upstreams.json` in the data folder), never in the
 public register: `{"model name": {"base_url": "http://host:port/v1", "api_key": "..."}}`, with
 `"*"` as the default for models not listed. Without a file, every model goes to the packaged
-fake upstream. A model's pre-release upstream (named by its developer for the authority's testing
-grant) is reached at the URL the register holds, with the key of an entry for the same URL.
+fake upstream. A model's server named by its developer in the register (`upstream_url`), when
+the file does not name the model, and its pre-release upstream (for the authority's testing
+grant) are reached at the URL the register holds, with the key of an entry for the same URL.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ class Upstreams:
 
     def __init__(self, routes: dict[str, Upstream]) -> None:
         self._routes = {name: _normal(u) for name, u in routes.items()}
+
+    def named(self, model: str) -> Upstream | None:
+        """The upstream this file names for the model (not the default), or None."""
+        return self._routes.get(model) if model != DEFAULT else None
 
     def for_model(self, model: str) -> Upstream | None:
         """The upstream for a model, or the default, or None."""

@@ -67,6 +67,9 @@ class ModelEntry:
     restricted_channels: frozenset[str] = frozenset()
     restricted_tiers: tuple[TierId, ...] = ()
     restricted_groups: frozenset[str] = frozenset()
+    upstream: str | None = None
+    """The base URL of the server the developer named for the model (`upstream_url`); the
+    gateway calls it unless its upstreams file names the model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +179,8 @@ def compile_content(
             "tiers": dict(tiers),
             "sector_tiers": {g: dict(cells) for g, cells in sector_tiers.items()},
             "channels": sorted(model.channels),
+            # only models that name their server carry it, so that others' content is as it was
+            **({"upstream": model.upstream_url} if model.upstream_url else {}),
             "restricted_to": None
             if scope is None
             else {
@@ -303,6 +308,7 @@ def _from_content(
             restricted_channels=frozenset(scope.get("channels", ())),
             restricted_tiers=tuple(scope.get("tiers", ())),
             restricted_groups=frozenset(scope.get("groups", ())),
+            upstream=m.get("upstream"),
         )
     grants: dict[tuple[str, str], list[GrantEntry]] = {}
     for g in content["grants"]:

@@ -11,6 +11,7 @@ from clearance.register._deployment import check_known
 from clearance.register._duties import require_member, require_role
 from clearance.register._events import Change, Event
 from clearance.register._records import CHANNELS, ModelConfig, Organization, Principal
+from clearance.register._testing import check_upstream_url
 
 NAME_SALT_BYTES = 32
 
@@ -93,6 +94,12 @@ def register_model(
     require_role(principal, "developer")
     require_member(principal, model.organization_id, f"model {model.name}")
     check_known("channel", model.channels, CHANNELS, "channels")
+    if model.upstream_url is not None and (
+        check_upstream_url(model.upstream_url, "upstream_url") != model.upstream_url
+    ):
+        raise InvalidInput(
+            f"upstream_url: {model.upstream_url[:80]!r} has a trailing slash or spaces"
+        )
     if model.sibling is not None and (
         sibling is None or sibling.id != model.sibling or sibling.id == model.id
     ):

@@ -31,13 +31,13 @@ from clearance.register._records import (
 _BASE_URL = re.compile(r"^https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
 
 
-def check_upstream_url(url: str) -> str:
-    """The pre-release upstream's base URL, or InvalidInput: http(s), a host, an optional port
-    and path; no credentials, query or fragment."""
+def check_upstream_url(url: str, field: str = "pre_release_upstream") -> str:
+    """A model server's base URL (`field` names it in the error), or InvalidInput: http(s), a
+    host, an optional port and path; no credentials, query or fragment."""
     text = url.strip()
     if not _BASE_URL.match(text):
         raise InvalidInput(
-            f"pre_release_upstream: {url[:80]!r} is not an http(s) base URL with no credentials, "
+            f"{field}: {url[:80]!r} is not an http(s) base URL with no credentials, "
             "query or fragment (for example http://10.0.0.5:8000/v1)"
         )
     return text.rstrip("/")
