@@ -62,6 +62,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "framework/_statistics.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "framework/_intervals.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "register/_deployment.py": (["tests/test_rules_deployment.py"], []),
+    "register/_decisions.py": (["tests/test_rules_decisions.py"], []),
     "policy/_snapshot.py": (["tests/test_policy_decide.py", "tests/test_rules_snapshot.py"], []),
 }
 
@@ -88,12 +89,15 @@ def prepare(module: str) -> Path:
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
     tests = _tests(module)
     deselect = [f"--deselect={t}" for t in MODULES[module][1]]
+    # one pytest process (-n 0): mutmut learns which tests reach which function in its own
+    # process, and pyproject's `-n auto` would run them in xdist workers it cannot see
+    pytest_args = ["-p", "no:cacheprovider", "-n", "0", "-q", *deselect]
     section = (
         "\n[tool.mutmut]\n"
         'source_paths = ["src"]\n'
         f'only_mutate = ["src/clearance/{module}"]\n'
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
+        f"pytest_add_cli_args = {json.dumps(pytest_args)}\n"
     )
     (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + section)
     return work
