@@ -19,7 +19,8 @@ Usage:
 MODULE is a path under src/clearance (policy/_decide.py); none means every module below.
 --readme rewrites the table between the mutation markers in bench/README.md with the figures
 of every module that has a result in bench/_work/mutation/ (a module not rerun keeps its last
-result). --report only re-reads the last results (no run).
+result; one with no result in this checkout keeps its row in the README). --report only
+re-reads the last results (no run).
 """
 
 from __future__ import annotations
@@ -211,8 +212,13 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def write_readme(rows: list[dict[str, Any]]) -> None:
+    """Rewrite the table: a module with no result here keeps its row (another checkout ran it)."""
     text = README.read_text()
-    body = f"{BEGIN}\n{table(rows)}\n{END}"
+    old = text.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in text else ""
+    kept = {line.split("|")[1].strip(): line for line in old.splitlines() if line.count("|") > 2}
+    fresh = dict(zip((r["module"] for r in rows), table(rows).splitlines()[2:], strict=True))
+    lines = [fresh.get(m) or kept.get(m) for m in MODULES]
+    body = "\n".join([BEGIN, *table([]).splitlines(), *(x for x in lines if x), END])
     if BEGIN in text:
         text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: body, text, flags=re.S)
     else:
