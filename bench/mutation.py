@@ -64,6 +64,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "framework/_intervals.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "register/_deployment.py": (["tests/test_rules_deployment.py"], []),
     "register/_decisions.py": (["tests/test_rules_decisions.py"], []),
+    "register/_applications.py": (["tests/test_rules_applications.py"], []),
     "policy/_snapshot.py": (["tests/test_policy_decide.py", "tests/test_rules_snapshot.py"], []),
 }
 
