@@ -65,6 +65,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_deployment.py": (["tests/test_rules_deployment.py"], []),
     "register/_decisions.py": (["tests/test_rules_decisions.py"], []),
     "register/_applications.py": (["tests/test_rules_applications.py"], []),
+    "register/_testing.py": (["tests/test_rules_testing.py"], []),
     "policy/_snapshot.py": (["tests/test_policy_decide.py", "tests/test_rules_snapshot.py"], []),
 }
 
