@@ -226,9 +226,7 @@ def test_a_decision_at_exactly_the_prescribed_tiers_is_recorded_with_its_table_a
 
 
 def test_the_one_tier_form_fills_each_named_group() -> None:
-    decision = decision_of(
-        decide_on(tier="approved_partners", jurisdictions=("t2", "t1"), justification="")
-    )
+    decision = decision_of(decide_on(tier="approved_partners", jurisdictions=("t2", "t1")))
     assert decision.tiers == {"t1": "approved_partners", "t2": "approved_partners"}
     assert decision.jurisdictions == ("t1", "t2")
     assert decision.tier == "approved_partners"

@@ -265,15 +265,6 @@ def test_changing_the_upstream_once_provided_changes_only_the_address() -> None:
     assert change.events[0].data["deadline"] == provided.deadline.isoformat()
 
 
-def test_a_grant_without_an_expiry_reports_access_from_now() -> None:
-    """A testing grant that does not expire (issued before its days counted) and an application
-    that owes nothing: the event says access runs from now."""
-    open_ended = WAITING_GRANT.model_copy(update={"pre_release_upstream": UPSTREAM})
-    change = provide(application=owed(testing_access_missing=False), grant=open_ended)
-    assert change.events[0].data["expires_at"] == NOW.isoformat()
-    assert change.records[1] == open_ended
-
-
 def test_access_owed_under_a_framework_without_testing_days_expires_at_once() -> None:
     """Fail closed: with no days of access in the procedure, providing it gives none."""
     _, grant = provide(framework=FRAMEWORK).records
