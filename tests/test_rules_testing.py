@@ -250,6 +250,29 @@ def test_access_provided_while_a_question_is_open_leaves_the_clock_to_the_answer
     assert updated == owed(state="information_requested", testing_access_missing=False)
 
 
+def test_a_question_that_does_not_stop_the_clock_does_not_hold_it_once_access_is_provided() -> None:
+    """Regression: under a procedure where questions leave the clock running, access provided
+    while a question was open left the clock stopped until the answer, and the deadline moved
+    by the time the answer took as well."""
+    framework = load(
+        small(
+            procedure={
+                "testing_access_days": 30,
+                "pre_release_upstream_required": True,
+                "information_request_stops_clock": False,
+            }
+        )
+    )
+    asked = owed(state="information_requested")
+    updated, _ = provide(application=asked, framework=framework).records
+    assert updated == owed(
+        state="information_requested",
+        testing_access_missing=False,
+        clock_stopped_at=None,
+        deadline=owed().deadline + dt.timedelta(days=12),
+    )
+
+
 def test_changing_the_upstream_once_provided_changes_only_the_address() -> None:
     provided, grant = provide().records
     assert isinstance(provided, Application) and isinstance(grant, Grant)
