@@ -19,7 +19,8 @@ Usage:
 MODULE is a path under src/clearance (policy/_decide.py); none means every module below.
 --readme rewrites the table between the mutation markers in bench/README.md with the figures
 of every module that has a result in bench/_work/mutation/ (a module not rerun keeps its last
-result). --report only re-reads the last results (no run).
+result; one with no result in this checkout keeps its row in the README). --report only
+re-reads the last results (no run).
 """
 
 from __future__ import annotations
@@ -62,6 +63,9 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "framework/_statistics.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "framework/_intervals.py": (_ASSESSOR_TESTS, _PROPERTY_TESTS),
     "register/_deployment.py": (["tests/test_rules_deployment.py"], []),
+    "register/_decisions.py": (["tests/test_rules_decisions.py"], []),
+    "register/_applications.py": (["tests/test_rules_applications.py"], []),
+    "register/_testing.py": (["tests/test_rules_testing.py"], []),
     "policy/_snapshot.py": (["tests/test_policy_decide.py", "tests/test_rules_snapshot.py"], []),
 }
 
@@ -88,12 +92,15 @@ def prepare(module: str) -> Path:
     shutil.copytree(ROOT / "tests", work / "tests", ignore=ignore)
     tests = _tests(module)
     deselect = [f"--deselect={t}" for t in MODULES[module][1]]
+    # one pytest process (-n 0): mutmut learns which tests reach which function in its own
+    # process, and pyproject's `-n auto` would run them in xdist workers it cannot see
+    pytest_args = ["-p", "no:cacheprovider", "-n", "0", "-q", *deselect]
     section = (
         "\n[tool.mutmut]\n"
         'source_paths = ["src"]\n'
         f'only_mutate = ["src/clearance/{module}"]\n'
         f"pytest_add_cli_args_test_selection = {json.dumps(tests)}\n"
-        f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
+        f"pytest_add_cli_args = {json.dumps(pytest_args)}\n"
     )
     (work / "pyproject.toml").write_text((ROOT / "pyproject.toml").read_text() + section)
     return work
@@ -207,8 +214,13 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def write_readme(rows: list[dict[str, Any]]) -> None:
+    """Rewrite the table: a module with no result here keeps its row (another checkout ran it)."""
     text = README.read_text()
-    body = f"{BEGIN}\n{table(rows)}\n{END}"
+    old = text.split(BEGIN, 1)[1].split(END, 1)[0] if BEGIN in text else ""
+    kept = {line.split("|")[1].strip(): line for line in old.splitlines() if line.count("|") > 2}
+    fresh = dict(zip((r["module"] for r in rows), table(rows).splitlines()[2:], strict=True))
+    lines = [fresh.get(m) or kept.get(m) for m in MODULES]
+    body = "\n".join([BEGIN, *table([]).splitlines(), *(x for x in lines if x), END])
     if BEGIN in text:
         text = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: body, text, flags=re.S)
     else:

@@ -119,7 +119,12 @@ def provide_testing_access(
         days = framework.procedure.testing_access_days or 0
         grant_changes["expires_at"] = now + dt.timedelta(days=days)
         changes: dict[str, Any] = {"testing_access_missing": False}
-        if application.state != "information_requested" and application.clock_stopped_at:
+        # an open question holds the clock only where the procedure lets questions stop it
+        held = (
+            application.state == "information_requested"
+            and framework.procedure.information_request_stops_clock
+        )
+        if not held and application.clock_stopped_at:
             changes["deadline"] = application.deadline + (now - application.clock_stopped_at)
             changes["clock_stopped_at"] = None
         updated = application.model_copy(update=changes)
