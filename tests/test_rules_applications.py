@@ -301,6 +301,23 @@ def test_only_an_administrator_assigns_someone_else() -> None:
     )
 
 
+def test_a_reviewer_may_not_take_a_case_assigned_to_another_reviewer() -> None:
+    assigned = application()  # under review by Rita
+    assert assigned.reviewer_id == "pri_rita"
+    refused(
+        Forbidden,
+        "application app_1 is assigned to another reviewer; an administrator reassigns a case",
+        assign_reviewer,
+        assigned,
+        OTTO,
+        OTTO,
+        NOW,
+    )
+    # taking one's own case again changes nothing of who decides
+    again = assign_reviewer(assigned, REVIEWER, REVIEWER, NOW)
+    assert again.records == (assigned,)
+
+
 def test_only_a_reviewer_is_assigned() -> None:
     refused(
         Forbidden,
@@ -555,6 +572,33 @@ def test_the_applicant_withdraws_an_open_application(state: str) -> None:
             at=NOW,
         ),
     )
+
+
+def test_withdrawing_ends_the_authoritys_testing_grant_with_the_application() -> None:
+    filed, grant = file(framework=TESTING, authority=AUTHORITY, testing_grant_id="grt_1").records
+    assert isinstance(filed, Application) and isinstance(grant, Grant)
+    change = withdraw(filed, DEVELOPER, NOW, grant)
+    withdrawn, ended = change.records
+    assert isinstance(withdrawn, Application) and withdrawn.state == "withdrawn"
+    assert ended == grant.model_copy(
+        update={"state": "revoked", "revoked_by": "pri_dan", "revoked_at": NOW}
+    )
+    assert [e.kind for e in change.events] == ["application.withdrawn", "grant.revoked"]
+    assert change.events[1].subject == "grt_1"
+    assert change.events[1].data == {
+        "origin": filed.id,
+        "reason": "the application was withdrawn",
+    }
+    # a grant that has already ended is left as it is
+    expired = grant.model_copy(update={"state": "expired"})
+    assert withdraw(filed, DEVELOPER, NOW, expired).records == (withdrawn,)
+    # the act is given the application's own testing grant, or refuses to run
+    with pytest.raises(ValueError):
+        withdraw(filed, DEVELOPER, NOW)
+    with pytest.raises(ValueError):
+        withdraw(filed, DEVELOPER, NOW, grant.model_copy(update={"id": "grt_other"}))
+    with pytest.raises(ValueError):
+        withdraw(application(), DEVELOPER, NOW, grant)
 
 
 def test_an_open_application_is_filed_under_review_or_awaiting_answers() -> None:

@@ -109,6 +109,22 @@ def test_filing_gives_the_authority_a_testing_grant_that_only_it_can_use_until_i
     assert response.json()["error"]["code"] == "model_not_approved"
 
 
+def test_a_withdrawn_application_takes_the_authoritys_testing_access_with_it(
+    deployed: Deployment,
+) -> None:
+    reg = deployed.reg
+    reg.ok("admin", "POST", "/frameworks", content=framework_with_testing("1.0.1", days=30))
+    application = file(reg, "atlas-withdrawn")
+    assert wait_until(deployed, "reviewer", "atlas-withdrawn", 200).status_code == 200
+    reg.ok("dev", "POST", f"/applications/{application['id']}/withdraw")
+    grants = reg.ok("reviewer", "GET", "/grants")["items"]
+    (grant,) = [g for g in grants if g["id"] == application["testing_grant_id"]]
+    assert grant["state"] == "revoked"
+    refused = wait_until(deployed, "reviewer", "atlas-withdrawn", 403)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "model_not_approved"
+
+
 def test_the_authoritys_calls_go_to_the_pre_release_upstream_the_developer_names(
     deployed: Deployment,
 ) -> None:

@@ -42,6 +42,7 @@ from clearance.register import (
     Condition,
     Decision,
     EvidenceRef,
+    Grant,
     InformationRequest,
     Obligation,
     Principal,
@@ -226,9 +227,14 @@ def answer(request_id: str, body: Answer, caller: Caller, ctx: Ctx) -> dict[str,
 
 @router.post("/applications/{application_id}/withdraw", tags=["applications"])
 def withdraw_application(application_id: str, caller: Caller, ctx: Ctx) -> dict[str, Any]:
-    """The applicant withdraws an undecided application."""
+    """The applicant withdraws an undecided application; the authority's testing grant issued
+    with it ends."""
     with ctx.store.transaction() as tx:
-        change = withdraw(tx.get(Application, application_id), caller, ctx.clock())
+        application = tx.get(Application, application_id)
+        testing = (
+            tx.get(Grant, application.testing_grant_id) if application.testing_grant_id else None
+        )
+        change = withdraw(application, caller, ctx.clock(), testing)
         tx.apply(change)
     return acted(tx, change.records[0])
 

@@ -139,9 +139,15 @@ def file_application(
 def assign_reviewer(
     application: Application, reviewer: Principal, actor: Principal, now: dt.datetime
 ) -> Change:
-    """An administrator assigns a reviewer, or a reviewer takes the case; duties are checked."""
+    """An administrator assigns a reviewer, or a reviewer takes an unassigned case; duties are
+    checked. Taking a case from the reviewer it is assigned to is the administrator's act."""
     if actor.id != reviewer.id:
         require_role(actor, "admin")
+    elif application.reviewer_id not in (None, reviewer.id) and "admin" not in actor.roles:
+        raise Forbidden(
+            f"application {application.id} is assigned to another reviewer; an administrator "
+            "reassigns a case"
+        )
     require_role(reviewer, "reviewer")
     require_independent(reviewer, application.organization_id, f"application {application.id}")
     if reviewer.id in application.excluded_reviewers:
@@ -253,14 +259,24 @@ def answer_information(
     return Change((updated, answered), (event,))
 
 
-def withdraw(application: Application, principal: Principal, now: dt.datetime) -> Change:
-    """The applicant withdraws an application that has not been decided."""
+def withdraw(
+    application: Application,
+    principal: Principal,
+    now: dt.datetime,
+    testing: Grant | None = None,
+) -> Change:
+    """The applicant withdraws an application that has not been decided; the authority's
+    testing grant issued with it (`testing`, given when the application has one) ends with it."""
     require_role(principal, "developer")
     require_member(principal, application.organization_id, f"application {application.id}")
     if application.state not in OPEN_STATES:
         raise Conflict(
             f"application {application.id} is {application.state}; it cannot be withdrawn"
         )
+    if (testing is None) != (application.testing_grant_id is None) or (
+        testing is not None and testing.id != application.testing_grant_id
+    ):
+        raise ValueError("the application's testing grant must be given with it")
     updated = application.model_copy(update={"state": "withdrawn", "clock_stopped_at": None})
     event = Event(
         kind="application.withdrawn",
@@ -269,4 +285,17 @@ def withdraw(application: Application, principal: Principal, now: dt.datetime) -
         actor=principal.id,
         at=now,
     )
-    return Change((updated,), (event,))
+    if testing is None or testing.state != "active":
+        return Change((updated,), (event,))
+    ended = testing.model_copy(
+        update={"state": "revoked", "revoked_by": principal.id, "revoked_at": now}
+    )
+    revoked = Event(
+        kind="grant.revoked",
+        subject=testing.id,
+        model_id=testing.model_id,
+        actor=principal.id,
+        at=now,
+        data={"origin": application.id, "reason": "the application was withdrawn"},
+    )
+    return Change((updated, ended), (event, revoked))
