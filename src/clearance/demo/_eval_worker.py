@@ -102,7 +102,7 @@ def run(job: dict[str, Any]) -> None:
     logs = eval(
         tasks,
         log_dir=str(log_dir),
-        display="none",
+        display="log",  # Inspect's "none" still renders its Rich tables, unseen; "log" does not
         max_tasks=len(tasks),
         max_connections=32,
         fail_on_error=True,
@@ -132,7 +132,7 @@ def evaluate(job: dict[str, Any]) -> None:
         job["application"],
         job["task"],
         limit=job["limit"],
-        display="none",
+        display="log",  # Inspect's "none" still renders its Rich tables, unseen; "log" does not
     )
 
 
