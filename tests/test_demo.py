@@ -254,3 +254,23 @@ def test_the_authority_tested_one_model_itself(demo: Any) -> None:
         )
         others = api.get("/applications?model=meridian-3").json()["items"][0]
         assert others["authority_evidence"] == [] and others["discrepancies"] == []
+
+
+def test_an_inspect_process_that_dies_is_one_clear_error(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from clearance.demo._evals import EvalsFailed, EvalWorker
+
+    worker = EvalWorker(tmp_path / "inspect.log", processes=2)
+    try:
+        assert worker.size == 2
+        if len(worker.processes) == 1:  # Linux: one process, and the copy it forks
+            os.killpg(worker.processes[0].pid, signal.SIGKILL)
+        else:
+            for process in worker.processes:
+                process.kill()
+        with pytest.raises(EvalsFailed, match=r"Inspect process [12] of 2 ended early \(its "):
+            worker.next(timeout=60)
+    finally:
+        worker.close()

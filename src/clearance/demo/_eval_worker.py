@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import threading
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 _lock = threading.Lock()
+_out: IO[str] = sys.stdout
 
 
 def _emit(message: dict[str, Any]) -> None:
     with _lock:
-        sys.stdout.write(json.dumps(message) + "\n")
-        sys.stdout.flush()
+        _out.write(json.dumps(message) + "\n")
+        _out.flush()
 
 
 def warm_up() -> None:
@@ -136,12 +138,10 @@ def evaluate(job: dict[str, Any]) -> None:
     )
 
 
-def main() -> None:
-    warnings.simplefilter("ignore")  # Inspect's deprecation notices are not the demo's output
+def serve(jobs: IO[str]) -> None:
+    """Run the jobs read from `jobs` until it closes; one JSON message line each on `_out`."""
     try:
-        warm_up()
-        _emit({"ready": True})
-        for line in sys.stdin:  # ends when the demo closes it
+        for line in jobs:
             job = json.loads(line)
             if "evaluate" in job:
                 evaluate(job["evaluate"])
@@ -152,6 +152,46 @@ def main() -> None:
     except Exception as exc:  # the demo reports it as one line
         _emit({"error": f"{type(exc).__name__}: {exc}"})
         raise SystemExit(1) from None
+
+
+def main() -> None:
+    """`python -m clearance.demo._eval_worker [JOBS_FD,MESSAGES_FD ...]`: without arguments, one
+    channel on stdin and stdout; with several, the warm process forks one process per further
+    channel (Linux), so that Inspect's start-up is paid once."""
+    global _out
+    warnings.simplefilter("ignore")  # Inspect's deprecation notices are not the demo's output
+    channels = [tuple(int(fd) for fd in arg.split(",")) for arg in sys.argv[1:]]
+    try:
+        warm_up()
+    except Exception as exc:
+        _emit({"error": f"{type(exc).__name__}: {exc}"})
+        raise SystemExit(1) from None
+    if not channels:
+        serve(sys.stdin)
+        return
+    mine, forked = channels[0], False
+    children: list[int] = []
+    for channel in channels[1:]:
+        pid = os.fork()
+        if pid == 0:  # nothing but this thread runs yet: forking is safe here
+            mine, children, forked = channel, [], True
+            break
+        children.append(pid)
+    for channel in channels:
+        if channel != mine:
+            for fd in channel:
+                os.close(fd)
+    _out = os.fdopen(mine[1], "w")
+    status = 0
+    try:
+        serve(os.fdopen(mine[0]))
+    except SystemExit as exc:
+        status = int(exc.code or 0)
+    for pid in children:
+        os.waitpid(pid, 0)
+    if forked:
+        os._exit(status)  # a forked copy leaves the exit handlers to the process it came from
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":

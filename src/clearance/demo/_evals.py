@@ -13,9 +13,11 @@ elicitation minimum and no more (see `framework_text`): 12 or 20 samples, one ep
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -76,6 +78,8 @@ def framework_text() -> str:
 class EvalWorker:
     """The Inspect processes (one per core, two at most): started at once, given jobs in turn.
 
+    On Linux one process pays Inspect's start-up, then forks a copy of itself per further
+    process (half the start-up's CPU on a 2-core machine); elsewhere each starts on its own.
     Each process runs its jobs in the order given: an eval job (every task of some models, in
     one `eval()` call) or an evaluate job (the authority's `clearance evaluate` of an
     application). `next()` returns each process's messages as they come: `{"done", "total"}`
@@ -85,43 +89,66 @@ class EvalWorker:
 
     def __init__(self, stderr_path: Path | None = None, processes: int | None = None) -> None:
         count = processes or max(1, min(2, os.cpu_count() or 1))
+        self._stderr_path = stderr_path
         self._stderr: IO[bytes] | int = (
             stderr_path.open("ab") if stderr_path is not None else subprocess.DEVNULL
         )
-        self.processes = [
-            subprocess.Popen(
-                [sys.executable, "-m", "clearance.demo._eval_worker"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-                text=True,
-            )
-            for _ in range(count)
-        ]
+        argv = [sys.executable, "-m", "clearance.demo._eval_worker"]
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self._jobs: list[IO[str]] = []
         self._messages: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
-        for index, process in enumerate(self.processes):
+        if sys.platform == "linux" and count > 1:
+            # one process warms Inspect up, then forks one copy per further channel
+            ends, passed = [], []
+            for _ in range(count):
+                jobs_r, jobs_w = os.pipe()
+                messages_r, messages_w = os.pipe()
+                ends.append((jobs_w, messages_r))
+                passed.append((jobs_r, messages_w))
+            self.processes.append(
+                subprocess.Popen(
+                    argv + [f"{r},{w}" for r, w in passed],
+                    pass_fds=[fd for pair in passed for fd in pair],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=self._stderr,
+                    start_new_session=True,  # its forked copies are stopped with it
+                )
+            )
+            for pair in passed:
+                for fd in pair:
+                    os.close(fd)
+            channels = [(os.fdopen(w, "w"), os.fdopen(r)) for w, r in ends]
+        else:
+            channels = []
+            for _ in range(count):
+                process = subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr
+                )
+                self.processes.append(process)
+                assert process.stdin is not None and process.stdout is not None
+                channels.append((io.TextIOWrapper(process.stdin), io.TextIOWrapper(process.stdout)))
+        for index, (jobs, messages) in enumerate(channels):
+            self._jobs.append(jobs)
             threading.Thread(
-                target=self._read, args=(index, process), name=f"demo-evals-{index}", daemon=True
+                target=self._read, args=(index, messages), name=f"demo-evals-{index}", daemon=True
             ).start()
 
     @property
     def size(self) -> int:
         """How many Inspect processes run the jobs."""
-        return len(self.processes)
+        return len(self._jobs)
 
-    def _read(self, index: int, process: subprocess.Popen[str]) -> None:
-        assert process.stdout is not None
-        with contextlib.suppress(ValueError, OSError):  # closed by close()
-            for line in process.stdout:
+    def _read(self, index: int, messages: IO[str]) -> None:
+        with contextlib.suppress(ValueError, OSError), messages:
+            for line in messages:
                 with contextlib.suppress(ValueError):
                     self._messages.put((index, json.loads(line)))
         self._messages.put((index, {"ended": True}))
 
     def _send(self, index: int, job: dict[str, Any]) -> None:
-        stdin = self.processes[index].stdin
-        assert stdin is not None
-        stdin.write(json.dumps(job) + "\n")
-        stdin.flush()
+        self._jobs[index].write(json.dumps(job) + "\n")
+        self._jobs[index].flush()
 
     def submit(
         self,
@@ -159,26 +186,26 @@ class EvalWorker:
         if "error" in message:
             raise EvalsFailed(f"the demo's Inspect evals failed: {message['error']}")
         if message.get("ended"):
-            status = self.processes[index].wait()
-            raise EvalsFailed(f"the demo's Inspect process ended early (exit status {status})")
+            kept = f" (its messages are in {self._stderr_path})" if self._stderr_path else ""
+            raise EvalsFailed(
+                f"the demo's Inspect process {index + 1} of {self.size} ended early{kept}"
+            )
         return index, message
 
     def close(self) -> None:
-        """Stop the processes that still run (the demo ended, failed, or never needed them)."""
-        for process in self.processes:
-            if process.poll() is None and process.stdin is not None:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()
+        """Stop the processes that still run (the demo ended, failed, or never needed them):
+        each ends when its jobs' channel closes."""
+        for jobs in self._jobs:
+            with contextlib.suppress(OSError, ValueError):
+                jobs.close()
         for process in self.processes:
             try:
-                process.wait(timeout=5)
+                process.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                with contextlib.suppress(OSError):
+                    os.killpg(process.pid, signal.SIGKILL)  # the forked copies too
                 process.kill()
                 process.wait()
-            for stream in (process.stdin, process.stdout):
-                if stream is not None and not stream.closed:
-                    with contextlib.suppress(OSError):
-                        stream.close()
         if not isinstance(self._stderr, int):
             self._stderr.close()
 
