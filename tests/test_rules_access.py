@@ -208,9 +208,6 @@ def test_a_request_names_only_channels_the_model_is_offered_on() -> None:
     app_only = MODEL.model_copy(update={"channels": ("app",)})
     with pytest.raises(InvalidInput, match=r"not offered on api \(it is on app\)$"):
         ask(model=app_only, channels=("api", "app"))
-    nowhere = MODEL.model_copy(update={"channels": ()})
-    with pytest.raises(InvalidInput, match=r"not offered on api, app \(it is on \)$"):
-        ask(model=nowhere, channels=("app", "api"))
     assert ask(model=app_only, channels=("app",)).records[0].channels == ("app",)  # type: ignore[attr-defined]
 
 
@@ -422,6 +419,22 @@ def test_a_restriction_to_groups_refuses_a_grant_in_any_other_group() -> None:
     grantable(org=abroad, status="restricted", restricted_to=scope)
     with pytest.raises(Conflict, match=r"^jurisdictions: GB \(group t1\) is outside"):
         grantable(org=abroad, countries=("GB",), status="restricted", restricted_to=scope)
+
+
+def test_a_restriction_to_two_groups_names_both() -> None:
+    data = small()
+    data["jurisdictions"] = [
+        {"id": "t1", "name": "Tier 1", "members": ["US", "GB"]},
+        {"id": "eu", "name": "Europe", "members": ["DE", "FR"]},
+        {"id": "t2", "name": "Rest", "members": ["*"]},
+    ]
+    restricted = status(status="restricted", restricted_to=Scope(groups=("eu", "t2")))
+    with pytest.raises(Conflict) as error:
+        check_grantable(MODEL, restricted, BANK, load(data), ())
+    assert str(error.value) == (
+        "jurisdictions: US (group t1) is outside the groups the directive on frontier-1 still "
+        "serves (eu, t2)"
+    )
 
 
 def test_a_restriction_keeps_the_decided_tables_limits() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from clearance.errors import Conflict, Forbidden, InvalidInput
+from clearance.policy import Decider, build_snapshot, compile_content
 from clearance.register import (
     expire_directive,
     issue_directive,
@@ -28,6 +29,7 @@ from clearance.register._records import (
     Hearing,
     Limits,
     ModelConfig,
+    Organization,
     Principal,
     Renewal,
     Scope,
@@ -454,3 +456,39 @@ def test_a_restoration_is_never_urgent() -> None:
     with pytest.raises(InvalidInput) as error:
         order(urgent=True, action="restore", active=(directive(),))
     assert str(error.value) == "urgent: a restoration is not adverse; it takes effect at once"
+
+
+# --- open: the grants a directive issued outlive it ---------------------------------------------
+
+
+@pytest.mark.xfail(
+    reason="fail-open, not fixed here: a directive's grants stay active when a later directive "
+    "supersedes it, and the gateway admits any grant holder on a model restricted to named "
+    "organizations (bench/README.md, issue 16)",
+    strict=True,
+)
+def test_a_narrower_restriction_ends_the_access_of_the_organizations_it_leaves_out() -> None:
+    organizations = [
+        Organization(id=o, name=o, kind=k, jurisdiction="US", created_at=NOW)
+        for o, k in (("org_dev", "developer"), ("org_a", "partner"), ("org_b", "partner"))
+    ]
+    both = issue(
+        action="restrict", scope=Scope(organizations=("org_a", "org_b")), grant_ids=("g1", "g2")
+    )
+    later = NOW + DAY
+    narrower = issue(
+        new_id="dir_2", action="restrict", scope=Scope(organizations=("org_a",)),
+        active=(both.records[0],), grant_ids=("g3",), now=later,
+    )  # fmt: skip
+    directives = [r for r in narrower.records if isinstance(r, Directive)]
+    grants = [r for r in (*both.records, *narrower.records) if isinstance(r, Grant)]
+    status = model_status(MODEL, (), directives, (), later)
+    assert status.restricted_to == Scope(organizations=("org_a",))
+    content = compile_content(
+        framework=FRAMEWORK, organizations=organizations, principals=[], models=[MODEL],
+        statuses=[status], grants=grants, now=later,
+    )  # fmt: skip
+    decider = Decider()
+    decider.swap(build_snapshot(content, version=1, issued_at=later, expires_at=later + DAY))
+    assert decider.decide_uncached("org_a", MODEL.name, "", later.timestamp()).allowed
+    assert not decider.decide_uncached("org_b", MODEL.name, "", later.timestamp()).allowed
