@@ -689,7 +689,8 @@ def test_a_new_decision_ends_the_open_obligations_of_the_one_it_replaces() -> No
     reviewing = obligation(id="obl_b", state="under_review")
     done = [obligation(id="obl_c", state="met"), obligation(id="obl_d", state="breached")]
     own = obligation(id="obl_e", decision_id="dec_new")
-    change = end_obligations([open_, reviewing, *done, own], "dec_new", "prn_rev", NOW)
+    # the ones it leaves alone come first: none of them stops the others ending
+    change = end_obligations([own, *done, open_, reviewing], "dec_new", "prn_rev", NOW)
     assert change.records == (
         open_.model_copy(update={"state": "ended"}),
         reviewing.model_copy(update={"state": "ended"}),
@@ -704,3 +705,12 @@ def test_a_new_decision_ends_the_open_obligations_of_the_one_it_replaces() -> No
         )
         for subject in ("obl_a", "obl_b")
     ]
+
+
+def test_a_breach_of_an_obligation_with_the_longest_text_still_issues_its_directive() -> None:
+    """Grounds are bounded like any text: the obligation's own text is cut, not the directive."""
+    change = breach(obligation=obligation(text="x" * 20_000))
+    halt = change.records[1]
+    assert isinstance(halt, Directive)
+    assert len(halt.grounds) == 20_000
+    assert halt.grounds.startswith("Obligation obl_42_1 of decision dec_42 was not met by")
