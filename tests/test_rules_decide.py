@@ -575,3 +575,17 @@ def test_each_refusal_sentence_in_full() -> None:
     assert decide(d, "us", "capped").message == (
         "the model 'capped' needs a grant; your organization holds none (apply for access)"
     )
+
+
+def test_a_restriction_to_named_organizations_admits_no_other_grant_holder() -> None:
+    """Regression: a grant left from a superseded directive (or issued before the restriction)
+    reopened a model restricted to named organizations to an organization it leaves out."""
+    named = model(status="restricted", restricted_organizations=frozenset({"us"}))
+    d = decider_for(snapshot([named], [grant("us"), grant("br")]))
+    admitted(decide(d, "us"))
+    refused(decide(d, "br"), "no_grant", 403, "'m'", "is restricted")
+    # the developer keeps its own model
+    admitted(decide(d, "dev"))
+    # without the restriction the same grant admits its holder
+    partners = model(tier="approved_partners")
+    admitted(decide(decider_for(snapshot([partners], [grant("br")])), "br"))

@@ -458,16 +458,12 @@ def test_a_restoration_is_never_urgent() -> None:
     assert str(error.value) == "urgent: a restoration is not adverse; it takes effect at once"
 
 
-# --- open: the grants a directive issued outlive it ---------------------------------------------
+# --- a narrower restriction narrows --------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="fail-open, not fixed here: a directive's grants stay active when a later directive "
-    "supersedes it, and the gateway admits any grant holder on a model restricted to named "
-    "organizations (bench/README.md, issue 16)",
-    strict=True,
-)
 def test_a_narrower_restriction_ends_the_access_of_the_organizations_it_leaves_out() -> None:
+    """Regression (fail-open): the superseded restriction's grants stay active until its sunset,
+    and the gateway admitted their holders though the directive in force no longer names them."""
     organizations = [
         Organization(id=o, name=o, kind=k, jurisdiction="US", created_at=NOW)
         for o, k in (("org_dev", "developer"), ("org_a", "partner"), ("org_b", "partner"))
