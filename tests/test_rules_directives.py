@@ -363,6 +363,34 @@ def test_a_renewal_waits_the_minimum_interval_after_the_last_renewal() -> None:
     assert change.events[0].data == {"sunset_at": (NOW + 91 * DAY).isoformat(), "renewal": 3}
 
 
+def test_a_renewed_restriction_keeps_the_organizations_it_names_to_its_new_sunset() -> None:
+    """Regression: the grants a restriction issued expired at its first sunset though it was
+    renewed, so the organizations it names lost access while it still stood."""
+    issued = issue(
+        action="restrict", scope=Scope(organizations=("org_a", "org_b")),
+        grant_ids=("grt_a", "grt_b"), now=NOW - 20 * DAY,
+    )  # fmt: skip
+    restriction, grant_a, grant_b = issued.records
+    assert isinstance(restriction, Directive) and isinstance(grant_a, Grant)
+    assert grant_a.expires_at == restriction.sunset_at == NOW + 40 * DAY
+    revoked = grant_b.model_copy(update={"state": "revoked"})
+    other = grant_a.model_copy(update={"id": "grt_other", "origin": "acr_1"})
+    change = renew_directive(
+        restriction, ADMIN, "Still needed.", FRAMEWORK, NOW, grants=(other, revoked, grant_a)
+    )
+    assert change.records[1:] == (grant_a.model_copy(update={"expires_at": NOW + 60 * DAY}),)
+    assert [e.model_dump() for e in change.events[1:]] == [
+        {
+            "kind": "grant.modified",
+            "subject": "grt_a",
+            "model_id": MODEL.id,
+            "actor": ADMIN.id,
+            "at": NOW,
+            "data": {"directive": restriction.id, "expires_at": (NOW + 60 * DAY).isoformat()},
+        }
+    ]
+
+
 # --- expiring ------------------------------------------------------------------------------------
 
 
