@@ -67,6 +67,10 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_applications.py": (["tests/test_rules_applications.py"], []),
     "register/_testing.py": (["tests/test_rules_testing.py"], []),
     "policy/_snapshot.py": (["tests/test_policy_decide.py", "tests/test_rules_snapshot.py"], []),
+    "register/_directives.py": (["tests/test_rules_directives.py"], []),
+    "register/_access.py": (["tests/test_rules_access.py"], []),
+    "register/_obligations.py": (["tests/test_rules_obligations.py"], []),
+    "register/_appeals.py": (["tests/test_rules_appeals.py"], []),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}

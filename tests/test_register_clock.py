@@ -130,6 +130,33 @@ def test_directive_renewal_rules(register: Register) -> None:
     assert reg.ok(None, "GET", "/models/atlas-2/status")["status"] == "halted"
 
 
+def test_a_renewed_restriction_keeps_its_organizations_grants_to_the_new_sunset(
+    register: Register,
+) -> None:
+    """Regression: the grants a restriction issued expired at its first sunset after a renewal."""
+    reg = register
+    file_application(reg)
+    body = {
+        "action": "restrict", "model": "atlas-2", "grounds": "g", "urgent": True,
+        "organizations": ["Agency One"],
+    }  # fmt: skip
+    restriction = reg.ok("admin", "POST", "/directives", json=body)
+    assert restriction["grants_issued"] == 1
+    confirm(reg, restriction)
+    reg.clock.advance(days=30)
+    renewed = reg.ok(
+        "admin", "POST", f"/directives/{restriction['id']}/renew", json={"grounds": "new"}
+    )
+    [grant] = [g for g in reg.ok("admin", "GET", "/grants")["items"] if g["purpose"] == "access"]
+    assert grant["origin"] == restriction["id"] and grant["expires_at"] == renewed["sunset_at"]
+    [modified] = events_of(reg, "grant.modified")
+    assert (modified["subject"], modified["data"]["directive"]) == (grant["id"], restriction["id"])
+    reg.clock.advance(days=61)  # past the first sunset
+    assert "grant_expiry" not in [a["kind"] for a in run_clock(reg)]
+    grants = {g["id"]: g for g in reg.ok("admin", "GET", "/grants")["items"]}
+    assert grants[grant["id"]]["state"] == "active"
+
+
 def test_grant_expiry(register: Register) -> None:
     reg = register
     approve_for_partners(reg, file_application(reg))

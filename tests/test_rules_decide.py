@@ -575,3 +575,72 @@ def test_each_refusal_sentence_in_full() -> None:
     assert decide(d, "us", "capped").message == (
         "the model 'capped' needs a grant; your organization holds none (apply for access)"
     )
+
+
+def test_a_restriction_to_named_organizations_admits_no_other_grant_holder() -> None:
+    """Regression: a grant left from a superseded directive (or issued before the restriction)
+    reopened a model restricted to named organizations to an organization it leaves out."""
+    named = model(status="restricted", restricted_organizations=frozenset({"us"}))
+    d = decider_for(snapshot([named], [grant("us"), grant("br")]))
+    admitted(decide(d, "us"))
+    refused(decide(d, "br"), "no_grant", 403, "'m'", "is restricted")
+    # the developer keeps its own model
+    admitted(decide(d, "dev"))
+    # without the restriction the same grant admits its holder
+    partners = model(tier="approved_partners")
+    admitted(decide(decider_for(snapshot([partners], [grant("br")])), "br"))
+
+
+def test_a_restriction_to_groups_alone_leaves_grants_as_they_were() -> None:
+    partners = model(tier="approved_partners", status="restricted")
+    served = model(
+        tier="approved_partners", status="restricted", restricted_groups=frozenset({"tier-1"})
+    )
+    for restricted in (partners, served):
+        admitted(decide(decider_for(snapshot([restricted], [grant("us")])), "us"))
+
+
+# --- the authority's testing grant ---------------------------------------------------------------
+
+
+def with_authority(snap: Snapshot) -> Decider:
+    from clearance.policy import OrgEntry
+
+    orgs = dict(snap.organizations) | {"auth": OrgEntry("auth", "authority", "GB", "tier-1")}
+    s = snap
+    return decider_for(
+        Snapshot(s.version, s.digest, s.issued_at, s.expires_at, orgs, {}, s.models, s.grants)
+    )
+
+
+def test_the_authoritys_testing_grant_admits_it_to_a_model_under_review_while_in_force() -> None:
+    pending = model(tier=None, status="pending")
+    testing = grant("auth", testing=True, expires_at=NOW + 1)
+    d = with_authority(snapshot([pending], [testing]))
+    verdict = decide(d, "auth")
+    admitted(verdict)
+    assert verdict.grant == testing and verdict.valid_until == NOW + 1
+    admitted(decide(with_authority(snapshot([pending], [grant("auth", testing=True)])), "auth"))
+    # at its expiry, revoked or expired, it admits nobody
+    for ended in (
+        grant("auth", testing=True, expires_at=NOW),
+        grant("auth", testing=True, state="revoked"),
+        grant("auth", testing=True, state="expired", expires_at=NOW + 100),
+    ):
+        refused(
+            decide(with_authority(snapshot([pending], [ended])), "auth"), "model_not_approved", 403
+        )
+
+
+def test_only_the_authority_is_admitted_by_a_testing_grant_and_only_by_one() -> None:
+    pending = model(tier=None, status="pending")
+    # an organization that is not the authority gains nothing by a testing grant
+    partner = snapshot([pending], [grant("us", testing=True)])
+    refused(decide(with_authority(partner), "us"), "model_not_approved", 403)
+    # nor the authority by an access grant
+    access = snapshot([pending], [grant("auth")])
+    refused(decide(with_authority(access), "auth"), "model_not_approved", 403)
+    # a halt stops testing too
+    halted = model(tier="halted", status="halted")
+    stopped = snapshot([halted], [grant("auth", testing=True)])
+    refused(decide(with_authority(stopped), "auth"), "model_halted", 403)

@@ -119,9 +119,9 @@ def renew(directive_id: str, body: Renewal, caller: Caller, ctx: Ctx) -> dict[st
     """Renew a directive with new grounds, within the framework's limits."""
     with ctx.store.transaction() as tx:
         _, framework = ctx.framework(tx)
-        change = renew_directive(
-            tx.get(Directive, directive_id), caller, body.grounds, framework, ctx.clock()
-        )
+        directive = tx.get(Directive, directive_id)
+        grants = tx.find(Grant, model_id=directive.model_id, state="active")
+        change = renew_directive(directive, caller, body.grounds, framework, ctx.clock(), grants)
         tx.apply(change)
     return acted(tx, change.records[0])
 

@@ -194,9 +194,12 @@ class Decider:
             not model.restricted_channels or channel in model.restricted_channels
         )
         held = snapshot.grants.get((organization_id, model.id), ())
-        grant, grant_state = _match_grant(
-            tuple(g for g in held if not g.testing), channel, use_case, org.country, now
-        )
+        access = tuple(g for g in held if not g.testing)
+        if model.status == "restricted" and model.restricted_organizations:
+            # the organizations a restriction names, alone: a grant another still holds (from
+            # a directive it superseded) does not reopen the model to it
+            access = access if organization_id in model.restricted_organizations else ()
+        grant, grant_state = _match_grant(access, channel, use_case, org.country, now)
         testing = _testing_grant(held, now) if org.kind == "authority" else None
         if testing is not None:
             grant = testing

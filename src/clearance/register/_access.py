@@ -193,6 +193,18 @@ def check_grantable(
             "could open"
         )
     scope = status.restricted_to
+    # the gateway admits any holder of a grant on a model restricted to named organizations:
+    # the organizations a restriction names are the only ones a grant may open it to
+    if scope is not None and scope.organizations and organization.id not in scope.organizations:
+        raise Conflict(
+            f"model {model.name} is restricted by a directive to "
+            f"{', '.join(scope.organizations)}; a grant cannot open it to {organization.id}"
+        )
+    if restricted_only and (scope is None or not scope.organizations):
+        raise Conflict(
+            f"model {model.name} is restricted with no standing approval; a grant can open it "
+            "only to the organizations its directive names"
+        )
     for country in dict.fromkeys((organization.jurisdiction, *countries)):
         group = framework.group_of(country)
         group_id = group.id if group else None
@@ -226,7 +238,10 @@ def revoke_grant(grant: Grant, admin: Principal, now: dt.datetime) -> Change:
     event = Event(
         kind="grant.revoked", subject=grant.id, model_id=grant.model_id, actor=admin.id, at=now
     )
-    return Change((grant.model_copy(update={"state": "revoked"}),), (event,))
+    revoked = grant.model_copy(
+        update={"state": "revoked", "revoked_by": admin.id, "revoked_at": now}
+    )
+    return Change((revoked,), (event,))
 
 
 def expire_grant(grant: Grant, now: dt.datetime) -> Change:

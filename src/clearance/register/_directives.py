@@ -47,8 +47,7 @@ def issue_directive(
         raise InvalidInput("scope: a halt applies to everyone; use restrict to limit a model")
     if action == "restrict" and scope == Scope():
         raise InvalidInput(
-            "scope: a restriction must name organizations, jurisdictions, groups, channels or "
-            "tiers"
+            "scope: a restriction must name organizations, jurisdictions, groups, channels or tiers"
         )
     check_known("jurisdiction group", scope.groups, framework.group_ids(), "groups")
     check_known("channel", scope.channels, CHANNELS, "channels")
@@ -131,8 +130,12 @@ def renew_directive(
     grounds: str,
     framework: Framework,
     now: dt.datetime,
+    grants: Sequence[Grant] = (),
 ) -> Change:
-    """Renew before the sunset: only with new grounds, not too often, not too many times."""
+    """Renew before the sunset: only with new grounds, not too often, not too many times.
+
+    The grants the directive issued (among `grants`, the model's) run to the new sunset with it.
+    """
     require_role(admin, "admin")
     procedure = framework.procedure.directive
     if directive.state != "active":
@@ -157,15 +160,32 @@ def renew_directive(
     updated = directive.model_copy(
         update={"renewals": (*directive.renewals, renewal), "sunset_at": sunset}
     )
-    event = Event(
-        kind="directive.renewed",
-        subject=directive.id,
-        model_id=directive.model_id,
-        actor=admin.id,
-        at=now,
-        data={"sunset_at": sunset.isoformat(), "renewal": len(updated.renewals)},
-    )
-    return Change((updated,), (event,))
+    records: list[Directive | Grant] = [updated]
+    events = [
+        Event(
+            kind="directive.renewed",
+            subject=directive.id,
+            model_id=directive.model_id,
+            actor=admin.id,
+            at=now,
+            data={"sunset_at": sunset.isoformat(), "renewal": len(updated.renewals)},
+        )
+    ]
+    for grant in grants:
+        if grant.origin != directive.id or grant.state != "active":
+            continue
+        records.append(grant.model_copy(update={"expires_at": sunset}))
+        events.append(
+            Event(
+                kind="grant.modified",
+                subject=grant.id,
+                model_id=grant.model_id,
+                actor=admin.id,
+                at=now,
+                data={"directive": directive.id, "expires_at": sunset.isoformat()},
+            )
+        )
+    return Change(tuple(records), tuple(events))
 
 
 def expire_directive(directive: Directive, now: dt.datetime) -> Change:
