@@ -85,7 +85,7 @@ def test_a_directive_is_pushed_to_a_replica_through_redis(tmp_path: Path, redis_
     upstream = FakeUpstreamThread()
     vkey = VerifierKey.parse((deployment.data / "authority.vkey").read_text().strip())
     gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream.url)}), trusted=[vkey])
-    # polls every 60 s: only the push can bring the directive within a second
+    # polls every 60 s: only the push can bring the directive this soon
     follower = Follower(
         gateway, deployment.served.url, deployment.token, interval=60.0, redis_url=redis_url
     )
@@ -113,7 +113,9 @@ def test_a_directive_is_pushed_to_a_replica_through_redis(tmp_path: Path, redis_
             refused = httpx.post(url, json=chat("atlas-tier1"), headers=auth)
             if refused.status_code == 403:
                 break
-            assert time.monotonic() - issued < 1.0, "the push did not arrive within a second"
+            # the replica polls every 60 s: only the push brings it this soon (how soon is
+            # bench/soak.py's question)
+            assert time.monotonic() - issued < 3.0, "the push did not arrive"
             time.sleep(0.02)
         assert refused.json()["error"]["code"] == "model_halted"
     finally:

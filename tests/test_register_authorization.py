@@ -44,7 +44,10 @@ def scenario(reg: Register) -> dict[str, str]:
     # a model approved for partners, for the access endpoints
     approve_for_partners(reg, file_application(reg, "atlas-4"))
     ids["access"] = reg.ok(
-        "partner", "POST", "/access-requests", json={"model": "atlas-4", "use_case": "cyber-defense"}
+        "partner",
+        "POST",
+        "/access-requests",
+        json={"model": "atlas-4", "use_case": "cyber-defense"},
     )["id"]
     other = reg.ok(
         "partner", "POST", "/access-requests", json={"model": "atlas-4", "use_case": "research"}
