@@ -71,6 +71,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_access.py": (["tests/test_rules_access.py"], []),
     "register/_obligations.py": (["tests/test_rules_obligations.py"], []),
     "register/_appeals.py": (["tests/test_rules_appeals.py"], []),
+    "register/_parties.py": (["tests/test_rules_parties.py"], []),
+    "register/_clock.py": (["tests/test_rules_clock.py"], []),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
