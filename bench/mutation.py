@@ -73,6 +73,13 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_appeals.py": (["tests/test_rules_appeals.py"], []),
     "register/_parties.py": (["tests/test_rules_parties.py"], []),
     "register/_clock.py": (["tests/test_rules_clock.py"], []),
+    "register/_status.py": (["tests/test_rules_status.py"], []),
+    "register/_evidence.py": (["tests/test_rules_evidence.py"], []),
+    "register/_duties.py": (["tests/test_rules_duties.py"], []),
+    "register/_notices.py": (["tests/test_rules_notices.py"], []),
+    "register/_values.py": (["tests/test_rules_values.py"], []),
+    "register/_events.py": (["tests/test_rules_events.py"], []),
+    "register/_records.py": (["tests/test_rules_records.py"], []),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}

@@ -1,0 +1,86 @@
+"""The register's records: the invariants every record holds from the moment it is made.
+
+Every time carries a time zone and is kept in UTC; a record takes no unknown field and cannot be
+changed in place; a breached obligation's consequence either halts the model (no tier) or caps
+it at a tier more closed than public; a grant's limits are positive and fit a double.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from pydantic import ValidationError
+
+from clearance.register._records import Consequence, Grant, Limits
+from clearance.register._values import MAX_SAFE_INTEGER
+
+NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def grant(**kw: object) -> Grant:
+    args: dict[str, object] = {
+        "id": "grt_1",
+        "organization_id": "org_bank",
+        "model_id": "mdl_1",
+        "origin": "acr_1",
+        "granted_by": "prn_rev",
+        "granted_at": NOW,
+    }
+    args.update(kw)
+    return Grant.model_validate(args)
+
+
+def message(error: pytest.ExceptionInfo[ValidationError]) -> str:
+    return str(error.value.errors()[0]["msg"])
+
+
+def test_a_time_without_a_time_zone_is_refused() -> None:
+    with pytest.raises(ValidationError) as caught:
+        grant(granted_at=NOW.replace(tzinfo=None))
+    assert message(caught) == "Value error, times must carry a time zone"
+    with pytest.raises(ValidationError):
+        grant(expires_at=dt.datetime(2026, 10, 1))
+
+
+def test_a_time_is_kept_in_utc() -> None:
+    tokyo = dt.timezone(dt.timedelta(hours=9))
+    kept = grant(granted_at=NOW.astimezone(tokyo), expires_at=NOW.astimezone(tokyo))
+    assert kept.granted_at == NOW
+    assert kept.granted_at.utcoffset() == dt.timedelta(0)
+    assert kept.expires_at is not None and kept.expires_at.tzinfo == dt.UTC
+    assert grant(granted_at="2026-09-01T14:00:00+02:00").granted_at == NOW
+
+
+def test_a_record_takes_no_unknown_field_and_cannot_be_changed() -> None:
+    with pytest.raises(ValidationError):
+        grant(holder="org_other")
+    with pytest.raises(ValidationError):
+        grant().state = "revoked"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("tier", ["approved_partners", "internal", "halted"])
+def test_a_consequence_caps_the_model_at_a_tier_more_closed_than_public(tier: str) -> None:
+    assert Consequence(action="cap_tier", tier=tier).tier == tier
+
+
+@pytest.mark.parametrize("tier", [None, "public"])
+def test_a_cap_needs_a_tier_more_closed_than_public(tier: str | None) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Consequence(action="cap_tier", tier=tier)
+    assert message(caught) == "Value error, cap_tier needs a tier more closed than public"
+
+
+def test_a_halt_takes_no_tier() -> None:
+    assert Consequence(action="halt").tier is None
+    with pytest.raises(ValidationError) as caught:
+        Consequence(action="halt", tier="internal")
+    assert message(caught) == "Value error, a halt takes no tier"
+
+
+def test_a_grants_limits_are_positive_and_fit_a_double() -> None:
+    assert Limits(requests_per_minute=1, tokens_per_minute=MAX_SAFE_INTEGER).tokens_per_minute
+    for value in (0, -1, MAX_SAFE_INTEGER + 1):
+        with pytest.raises(ValidationError):
+            Limits(requests_per_minute=value)
+    assert Limits().retain_content is False
