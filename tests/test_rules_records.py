@@ -8,6 +8,7 @@ it at a tier more closed than public; a grant's limits are positive and fit a do
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from pydantic import ValidationError
@@ -40,7 +41,7 @@ def test_a_time_without_a_time_zone_is_refused() -> None:
         grant(granted_at=NOW.replace(tzinfo=None))
     assert message(caught) == "Value error, times must carry a time zone"
     with pytest.raises(ValidationError):
-        grant(expires_at=dt.datetime(2026, 10, 1))
+        grant(expires_at=(NOW + dt.timedelta(days=30)).replace(tzinfo=None))
 
 
 def test_a_time_is_kept_in_utc() -> None:
@@ -50,6 +51,20 @@ def test_a_time_is_kept_in_utc() -> None:
     assert kept.granted_at.utcoffset() == dt.timedelta(0)
     assert kept.expires_at is not None and kept.expires_at.tzinfo == dt.UTC
     assert grant(granted_at="2026-09-01T14:00:00+02:00").granted_at == NOW
+
+
+def test_a_time_is_kept_in_utc_whatever_the_servers_own_time_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        kept = grant(granted_at=NOW.astimezone(dt.timezone(dt.timedelta(hours=-5))))
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert kept.granted_at.utcoffset() == dt.timedelta(0)
+    assert kept.granted_at.isoformat() == "2026-09-01T12:00:00+00:00"
 
 
 def test_a_record_takes_no_unknown_field_and_cannot_be_changed() -> None:
