@@ -27,7 +27,7 @@ def grant(id: str) -> Grant:
 
 
 def event(subject: str, kind: str = "grant.issued") -> Event:
-    return Event(kind=kind, subject=subject, actor="prn_rev", at=NOW)  # type: ignore[arg-type]
+    return Event(kind=kind, subject=subject, actor="prn_rev", at=NOW)
 
 
 def test_an_event_names_its_subject_time_and_actor_and_defaults_to_no_model_and_no_data() -> None:

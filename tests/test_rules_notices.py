@@ -50,7 +50,7 @@ OTHER_GRANT = GRANT.model_copy(update={"id": "grt_2", "organization_id": "org_in
 
 
 def event(kind: str, model_id: str | None = "mdl_1", **data: Any) -> Event:
-    return Event(kind=kind, subject="x", model_id=model_id, actor="prn_x", at=NOW, data=data)  # type: ignore[arg-type]
+    return Event(kind=kind, subject="x", model_id=model_id, actor="prn_x", at=NOW, data=data)
 
 
 def owner_of(model_id: str) -> str:
