@@ -152,9 +152,19 @@ def test_nothing_is_deemed_where_the_framework_does_not_deem() -> None:
     assert application_due(application(), False, NOW) is None
 
 
-@pytest.mark.parametrize("state", ["information_requested", "decided", "withdrawn"])
+@pytest.mark.parametrize("state", ["decided", "withdrawn"])
 def test_only_an_application_under_the_clock_is_deemed(state: str) -> None:
     assert application_due(application(state=state), True, NOW) is None
+
+
+def test_an_open_question_holds_the_deemed_decision_back_only_where_it_stops_the_clock() -> None:
+    # where questions stop the clock the application holds clock_stopped_at while one is open
+    stopped = application(state="information_requested", clock_stopped_at=AT - DAY)
+    assert application_due(stopped, True, NOW) is None
+    # where they do not, the deadline binds with the question open
+    running = application(state="information_requested")
+    assert application_due(running, True, NOW) == application_due(application(), True, NOW)
+    assert application_due(running, True, NOW) is not None
 
 
 def test_a_stopped_clock_holds_the_deemed_decision_back() -> None:

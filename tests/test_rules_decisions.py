@@ -729,7 +729,15 @@ def test_the_deadline_itself_is_the_first_instant_an_application_is_deemed() -> 
     assert decision_of(deem(now=DEADLINE)).decided_at == DEADLINE
 
 
-@pytest.mark.parametrize("state", ["information_requested", "decided", "withdrawn"])
+def test_an_application_awaiting_answers_is_deemed_where_questions_leave_the_clock_running() -> (
+    None
+):
+    change = deem(app=application(state="information_requested"))
+    assert change.records[0].state == "decided"
+    assert change.records[1].deemed is True
+
+
+@pytest.mark.parametrize("state", ["decided", "withdrawn"])
 def test_only_an_open_application_awaiting_a_decision_is_deemed(state: str) -> None:
     refused(
         Conflict,

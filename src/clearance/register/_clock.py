@@ -35,10 +35,11 @@ class Due:
 
 
 def application_due(application: Application, deemed_enabled: bool, now: dt.datetime) -> Due | None:
-    """An overdue application is deemed decided, unless the clock is stopped."""
+    """An overdue application is deemed decided, unless the clock is stopped (an open question
+    stops it only where the framework says so; it then holds `clock_stopped_at`)."""
     if (
         deemed_enabled
-        and application.state in ("filed", "under_review")
+        and application.state in ("filed", "under_review", "information_requested")
         and application.clock_stopped_at is None
         and not application.testing_access_missing
         and application.deadline <= now

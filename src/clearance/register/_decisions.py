@@ -178,7 +178,7 @@ def deem_decision(
     Each requested group gets the more closed of the rule's tier and that group's cap, each
     sector its own cap; a group where that admits nobody beyond the developer is left out.
     """
-    if application.state not in ("filed", "under_review"):
+    if application.state not in ("filed", "under_review", "information_requested"):
         raise Conflict(f"application {application.id} is {application.state}; nothing to deem")
     require_testing_access(application)
     if application.clock_stopped_at is not None:
