@@ -122,6 +122,7 @@ def test_bare_digest_leaves_what_is_not_a_string() -> None:
     assert bare_digest(None) is None
     assert bare_digest(12) == 12
     assert bare_digest(" sha256:AB ") == "ab"
+    assert bare_digest("SHA256:AB") == "ab"  # the prefix in any case, as hex is
     assert bare_digest("ab:sha256:cd") == "ab:sha256:cd"
 
 

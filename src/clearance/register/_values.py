@@ -74,7 +74,7 @@ which holds no integer a double cannot."""
 def bare_digest(value: Any) -> Any:
     """A SHA-256 digest as hex: `sha256:<hex>` (as pages show it) and bare hex both accepted."""
     if isinstance(value, str):
-        return value.strip().removeprefix("sha256:").lower()
+        return value.strip().lower().removeprefix("sha256:")
     return value
 
 
