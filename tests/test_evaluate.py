@@ -9,7 +9,9 @@ recomputed over both sides' evidence, and the discrepancy with the lab's numbers
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +82,15 @@ def test_the_authority_runs_its_own_eval_through_the_gateway_and_the_discrepancy
     assert lab[("cyber-ctf-professional", "cyber-critical")] == "ruled_out"
     reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
     result = evaluate(
-        deployed, "reviewer", application["id"], "--task", "ctf_professional", "--limit", "6"
+        deployed,
+        "reviewer",
+        application["id"],
+        "--task",
+        "ctf_professional",
+        "--limit",
+        "6",
+        "--max-tokens",
+        "48",
     )
     assert result.exit_code == 0, result.output
     assert "through the gateway" in result.output
@@ -90,6 +100,12 @@ def test_the_authority_runs_its_own_eval_through_the_gateway_and_the_discrepancy
     # the log went through the gateway under the testing grant: Inspect saw the model's answers
     summary = reg.ok("reviewer", "GET", f"/evidence/{filed['sha256']}/summary")
     assert "ctf_professional" in str(summary)
+    # the answers were bounded as asked: the run's generation settings say so
+    raw = reg.call("reviewer", "GET", f"/evidence/{filed['sha256']}")
+    assert raw.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(raw.content)) as log:
+        header = json.loads(log.read("header.json"))
+    assert header["plan"]["config"]["max_tokens"] == 48
     # confidential by default: the public cannot read the bytes
     assert reg.call(None, "GET", f"/evidence/{filed['sha256']}").status_code == 404
     found = {(d["metric"], d["level"]): d for d in stored["discrepancies"]}

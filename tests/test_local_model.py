@@ -195,7 +195,15 @@ def test_clearance_evaluate_reaches_the_real_model_as_the_pre_release_server(
     application = file_with_lab_evidence(deployed, "atlas-prerelease", pre_release_upstream=url)
     deployed.reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
     result = evaluate(
-        deployed, "reviewer", application["id"], "--task", "ctf_professional", "--limit", "2"
+        deployed,
+        "reviewer",
+        application["id"],
+        "--task",
+        "ctf_professional",
+        "--limit",
+        "2",
+        "--max-tokens",
+        "16",
     )
     assert result.exit_code == 0, result.output
     stored = deployed.reg.ok("reviewer", "GET", f"/applications/{application['id']}")
@@ -208,6 +216,9 @@ def test_clearance_evaluate_reaches_the_real_model_as_the_pre_release_server(
     # the answers are SmolLM2's, not the packaged fake upstream's echo of the prompt
     assert {s.output.model for s in log.samples} == {model.name}
     assert all(s.output.completion for s in log.samples)
+    assert all(
+        s.output.usage is not None and s.output.usage.output_tokens <= 16 for s in log.samples
+    )
 
 
 def test_the_demo_runs_the_authoritys_evaluation_against_the_real_model(tmp_path: Path) -> None:

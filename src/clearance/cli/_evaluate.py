@@ -29,6 +29,10 @@ def evaluate_command(
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Run only the first N samples.")
     ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option("--max-tokens", min=1, help="Bound each answer (default: the model's)."),
+    ] = None,
     tasks_dir: Annotated[
         Path | None,
         typer.Option("--tasks-dir", help="Folder holding the framework's task files."),
@@ -58,6 +62,7 @@ def evaluate_command(
         task,
         epochs=epochs,
         limit=limit,
+        max_tokens=max_tokens,
         tasks_dir=tasks_dir,
         public=public,
         display=os.environ.get("CLEARANCE_EVALUATE_DISPLAY", "plain"),

@@ -134,6 +134,7 @@ def evaluate(job: dict[str, Any]) -> None:
         job["application"],
         job["task"],
         limit=job["limit"],
+        max_tokens=job.get("max_tokens"),
         display="log",  # Inspect's "none" still renders its Rich tables, unseen; "log" does not
     )
 

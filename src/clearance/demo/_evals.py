@@ -171,11 +171,19 @@ class EvalWorker:
         self._send(index, job)
 
     def evaluate(
-        self, index: int, url: str, api_key: str, application: str, task: str, limit: int
+        self,
+        index: int,
+        url: str,
+        api_key: str,
+        application: str,
+        task: str,
+        limit: int,
+        max_tokens: int | None = None,
     ) -> None:
         """Process `index` runs `clearance evaluate` on the application (a reviewer's key)."""
-        job = {"url": url, "api_key": api_key, "application": application}
-        self._send(index, {"evaluate": job | {"task": task, "limit": limit}})
+        job: dict[str, Any] = {"url": url, "api_key": api_key, "application": application}
+        job |= {"task": task, "limit": limit, "max_tokens": max_tokens}
+        self._send(index, {"evaluate": job})
 
     def next(self, timeout: float = 600.0) -> tuple[int, dict[str, Any]]:
         """The next message of any process, with the process's index; EvalsFailed on an error."""

@@ -333,7 +333,9 @@ def _file_model(story: Story, name: str, model_logs: list[Path]) -> None:
             )
             local.wait_ready()
         # the authority tests it in the first process, now warm; then that process goes on
-        start_authority_run(story.evals, api, application["id"])
+        # a real model on a CPU answers in a bounded number of tokens
+        bound = LOCAL_MODEL_MAX_TOKENS if local is not None else None
+        start_authority_run(story.evals, api, application["id"], max_tokens=bound)
         if story.later:
             keys = {m.name: api.keys[f"{m.developer} release team"] for m in story.later}
             base = f"{api.base_url}/v1"
@@ -481,6 +483,8 @@ def _appeal(story: Story) -> None:
 
 
 REVIEWER = "Dr. Ada Okafor"
+LOCAL_MODEL_MAX_TOKENS = 64
+"""Each of SmolLM2's answers in the authority's run, at most (`clearance evaluate --max-tokens`)."""
 
 STEPS: list[Step] = [
     ("Two labs, their release teams and their model configurations", _developers),

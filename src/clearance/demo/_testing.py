@@ -39,11 +39,19 @@ class AuthorityRunFailed(ClearanceError):
     """The authority's evaluation in the demo did not finish."""
 
 
-def start_authority_run(story_evals: EvalWorker, api: Any, application_id: str) -> None:
+def start_authority_run(
+    story_evals: EvalWorker, api: Any, application_id: str, max_tokens: int | None = None
+) -> None:
     """`clearance evaluate` as the reviewer on the application, in the first (warm) Inspect
     process, after the evals it was given before."""
     story_evals.evaluate(
-        0, api.base_url, api.keys[REVIEWER], application_id, "ctf_professional", SAMPLES
+        0,
+        api.base_url,
+        api.keys[REVIEWER],
+        application_id,
+        "ctf_professional",
+        SAMPLES,
+        max_tokens=max_tokens,
     )
 
 

@@ -62,6 +62,7 @@ def evaluate_application(
     *,
     epochs: int | None = None,
     limit: int | None = None,
+    max_tokens: int | None = None,
     tasks_dir: Path | None = None,
     public: bool = False,
     display: str = "plain",
@@ -96,6 +97,7 @@ def evaluate_application(
                 log_dir=Path(scratch),
                 epochs=epochs,
                 limit=limit,
+                max_tokens=max_tokens,
                 display=display,
             )
             name = f"authority-{resolved.framework_task or resolved.path.stem}-{log.name}"

@@ -27,10 +27,12 @@ def run_task(
     limit: int | None = None,
     display: str = "plain",
     max_connections: int = 8,
+    max_tokens: int | None = None,
 ) -> Path:
     """Run the task file against `model` at the gateway (`gateway_url` ends in /v1); returns the
-    log file; `task_name` picks one task of a file that holds several. Inspect's own progress
-    display shows while it runs."""
+    log file; `task_name` picks one task of a file that holds several; `max_tokens` bounds each
+    answer (a small model on a CPU may otherwise write to its context's end). Inspect's own
+    progress display shows while it runs."""
     from inspect_ai import eval
     from inspect_ai.model import get_model
 
@@ -53,6 +55,7 @@ def run_task(
             log_format="eval",
             display=display,  # type: ignore[arg-type]
             max_connections=max_connections,
+            max_tokens=max_tokens,
             fail_on_error=True,
         )
         del gateway_model
