@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import stat
@@ -117,6 +118,48 @@ def test_concurrent_requests_never_roll_a_log_back(
     assert outcomes == ["ok", "WitnessRefusal"]
     latest = store.latest(log.origin)
     assert latest is not None and latest.size == 300
+
+
+def test_requests_arriving_together_are_decided_in_order_and_answered_after_the_commit(
+    tmp_path: Path, log: GrowingLog
+) -> None:
+    other = GrowingLog.new("test.example/other", b"\x02" * 32)
+    other.grow(3)
+    cosigner = Cosigner(SigningKey.generate(NAME, b"\x07" * 32))
+    logs = {log.origin: [log.key.verifier], other.origin: [other.key.verifier]}
+    store = WitnessStore(tmp_path / "w.db", cosigner, lambda origin: logs.get(origin, ()))
+    store.add_checkpoint(log.request(0, 3), NOW)
+    app = WitnessApp(store, logs, clock=lambda: NOW)
+    bodies = [
+        log.request(3, 300),  # extends the held size 3
+        log.request(3, 10),  # races it from the same old size: decided after it, so 409
+        other.request(0, 3),  # another log in the same batch
+        other.request(0, 3),  # again: the witness now holds 3 of it
+        log.request(300, 301),  # builds on the first one of this batch
+        AddCheckpoint(0, (), GrowingLog.new("test.example/unknown", b"\x03" * 32).grow(1)),
+    ]
+
+    async def all_at_once() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://w") as client:
+            return await asyncio.gather(
+                *(client.post("/add-checkpoint", content=b.to_text().encode()) for b in bodies)
+            )
+
+    answers = asyncio.run(all_at_once())
+    assert [a.status_code for a in answers] == [200, 409, 200, 409, 200, 404]
+    assert answers[1].text == "300\n" and answers[3].text == "3\n"
+    assert answers[1].headers["content-type"] == "text/x.tlog.size"
+    witness = WitnessKey(NAME, cosigner.key.verifier.public_key)
+    for answer, body in zip(answers, bodies, strict=True):
+        if answer.status_code == 200:
+            assert len(check_quorum(body.checkpoint + answer.text, [witness], 1)) == 1
+    # every accepted request is on disk, in a fresh connection to the database
+    reopened = WitnessStore(tmp_path / "w.db", cosigner, lambda origin: logs.get(origin, ()))
+    held = {origin: reopened.latest(origin) for origin in logs}
+    assert {origin: w.size for origin, w in held.items() if w} == {log.origin: 301, other.origin: 3}
+    reopened.close()
+    store.close()
 
 
 def test_a_cosignature_merged_into_the_checkpoint_is_one_more_note_line(
