@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -75,13 +76,13 @@ class Witnessed:
             assert self.followers[n].step()
 
 
-def start_witness(tmp_path: Path, name: str, log_vkey: str, seed: int) -> Witness:
+def start_witness(tmp_path: Path, name: str, log_vkey: str, seed: int, **options: Any) -> Witness:
     from clearance.ledger import VerifierKey
 
     cosigner = Cosigner(SigningKey.generate(name, bytes([seed]) * 32))
     logs = {ORIGIN: [VerifierKey.parse(log_vkey)]}
     store = WitnessStore(tmp_path / f"{seed}.db", cosigner, lambda o: logs.get(o, ()))
-    return Witness(cosigner, store, Served(WitnessApp(store, logs)))
+    return Witness(cosigner, store, Served(WitnessApp(store, logs), **options))
 
 
 def closed_port_url() -> str:
@@ -98,13 +99,17 @@ def make_register(
     quorum: int,
     extra: list[dict[str, str]] | None = None,
     poll: float | None = None,
+    witness_options: dict[str, Any] | None = None,
 ) -> Iterator[Witnessed]:
     clock = FakeClock()
     folder, admin = init_data_dir(
         tmp_path / "data", database_url=database_url, origin=ORIGIN, now=clock()
     )
     vkey = folder.signing_key.vkey
-    witnesses = [start_witness(tmp_path, f"witness.example/w{n}", vkey, n) for n in (1, 2)]
+    witnesses = [
+        start_witness(tmp_path, f"witness.example/w{n}", vkey, n, **(witness_options or {}))
+        for n in (1, 2)
+    ]
     settings = json.loads((folder.path / "clearance.json").read_text())
     settings["witnesses"] = [
         {"url": w.url, "vkey": w.cosigner.verifier.vkey} for w in witnesses
@@ -122,6 +127,8 @@ def make_register(
         with TestClient(app) as client:
             yield Witnessed(client, store, folder, witnesses, clock, admin, followers)
     finally:
+        for follower in followers:
+            follower.close()
         for w in witnesses:
             w.served.stop()
             w.store.close()
@@ -247,6 +254,32 @@ def test_a_hanging_witness_delays_no_append_and_the_others_still_cosign(tmp_path
         # the stuck witness holds its connection for its whole 10 s timeout meanwhile
         assert appended < 10
     hanging.close()
+
+
+def test_one_connection_is_kept_per_witness_and_made_again_when_the_witness_closed_it(
+    tmp_path: Path,
+) -> None:
+    # the witnesses close a connection idle for 0.2 s, as any server does after a while
+    options = {"timeout_keep_alive": 0.2}
+    with make_register(
+        tmp_path, f"sqlite:///{tmp_path / 'r.db'}", quorum=0, witness_options=options
+    ) as reg:
+        follower = reg.followers[0]
+        reg.add_org("Org 1")
+        reg.step(0)
+        reg.add_org("Org 2")
+        reg.step(0)  # on the same connection
+        kept = follower._connection
+        assert kept is not None and kept.sock is not None
+        reg.add_org("Org 3")
+        reg.step(0)
+        assert follower._connection is kept
+        time.sleep(0.6)  # the witness has closed it by now: the step still gets through
+        reg.add_org("Org 4")
+        reg.step(0)
+        held = reg.witnesses[0].store.latest(ORIGIN)
+        assert held is not None and held.size == follower.held
+        assert reg.client.get("/log/checkpoint").text.count("witness.example/w1") == 1
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,8 @@ proof from the size that witness holds. The size is learnt from the witness itse
 request says `old 0`, and a 409 answer names the witness's size, after which the request is
 made again from there (C2SP tlog-witness). A witness that is down or refuses is tried again
 with a growing delay (1 s doubling to 60 s); it never holds up appends, the other witnesses, or
-the log. Cosignatures are checked against the witness's key before they are stored.
+the log. Cosignatures are checked against the witness's key before they are stored. Each
+follower keeps one HTTP connection to its witness open between requests.
 
 Under a burst of appends only the newest checkpoint is sent, at most once per `poll` seconds
 per witness: a cosignature says "the largest consistent tree I have seen", so the skipped ones
@@ -19,9 +20,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import http.client
 import logging
-import urllib.error
-import urllib.request
+import urllib.parse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -44,6 +45,9 @@ from clearance.store import (
 log = logging.getLogger("clearance.witnessing")
 
 MAX_DELAY = 60.0
+_CLOSED_BY_PEER = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError)
+"""How a kept-alive connection that the witness closed shows (http.client's RemoteDisconnected
+is a ConnectionResetError); a timeout is not one of them."""
 
 
 @dataclass
@@ -74,9 +78,17 @@ class WitnessFollower:
         """The size the witness holds, as far as this register knows (0 until it says)."""
         self.done: int | None = None
         """The id of the newest checkpoint this witness cosigned for us."""
+        self._connection: http.client.HTTPConnection | None = None
+        self._path = urllib.parse.urlsplit(witness.url).path.rstrip("/") + "/add-checkpoint"
 
     async def run(self) -> None:
         """Follow the log until cancelled."""
+        try:
+            await self._follow()
+        finally:
+            self.close()
+
+    async def _follow(self) -> None:
         delay = 0.0
         while True:
             try:
@@ -136,19 +148,45 @@ class WitnessFollower:
         return AddCheckpoint(self.held, tuple(proof), newest.signed)
 
     def _send(self, request: AddCheckpoint) -> _Answer:
-        http = urllib.request.Request(
-            self.witness.url + "/add-checkpoint",
-            data=request.to_text().encode(),
-            method="POST",
-            headers={"Content-Type": "text/plain; charset=utf-8"},
-        )
-        try:
-            with urllib.request.urlopen(http, timeout=self.timeout) as response:
-                kind = response.headers.get("Content-Type", "")
-                return _Answer(response.status, kind, response.read().decode(errors="replace"))
-        except urllib.error.HTTPError as exc:
-            kind = exc.headers.get("Content-Type", "") if exc.headers else ""
-            return _Answer(exc.code, kind, exc.read().decode(errors="replace"))
+        body = request.to_text().encode()
+        headers = {"Content-Type": "text/plain; charset=utf-8"}
+        # one kept-alive connection per witness: a request every poll would otherwise cost both
+        # sides a TCP connection each time. A connection the witness closed while idle shows
+        # only when used: then once more on a new one (a replayed request is harmless: the
+        # witness answers 409 with its size, or cosigns the same checkpoint again)
+        for attempt in (1, 2):
+            reused = self._connection is not None
+            if self._connection is None:
+                self._connection = self._connect()
+            connection = self._connection
+            try:
+                connection.request("POST", self._path, body=body, headers=headers)
+                response = connection.getresponse()
+                answer = _Answer(
+                    response.status,
+                    response.getheader("Content-Type", ""),
+                    response.read().decode(errors="replace"),
+                )
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                if reused and attempt == 1 and isinstance(exc, _CLOSED_BY_PEER):
+                    continue
+                raise
+            if response.will_close:
+                self.close()
+            return answer
+        raise AssertionError("unreachable")
+
+    def _connect(self) -> http.client.HTTPConnection:
+        url = urllib.parse.urlsplit(self.witness.url)
+        kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        return kind(url.netloc, timeout=self.timeout)
+
+    def close(self) -> None:
+        """Close the connection to the witness, if one is open."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def _record(self, newest: SignedCheckpoint, body: str) -> None:
         try:
