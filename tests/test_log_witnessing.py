@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from clearance.errors import InvalidInput
 from clearance.ledger import (
@@ -99,6 +99,7 @@ def make_register(
     quorum: int,
     extra: list[dict[str, str]] | None = None,
     poll: float | None = None,
+    interval: float = 1.0,
     witness_options: dict[str, Any] | None = None,
 ) -> Iterator[Witnessed]:
     clock = FakeClock()
@@ -120,7 +121,12 @@ def make_register(
     store = folder.open_store()
     background = folder.witnesses if poll is not None else ()
     app = build_app(
-        store, clock=clock, clock_interval=None, witnesses=background, witness_poll=poll or 1
+        store,
+        clock=clock,
+        clock_interval=None,
+        witnesses=background,
+        witness_poll=poll or 1,
+        witness_interval=interval,
     )
     followers = [WitnessFollower(store, w, clock, timeout=2) for w in folder.witnesses]
     try:
@@ -280,6 +286,31 @@ def test_one_connection_is_kept_per_witness_and_made_again_when_the_witness_clos
         held = reg.witnesses[0].store.latest(ORIGIN)
         assert held is not None and held.size == follower.held
         assert reg.client.get("/log/checkpoint").text.count("witness.example/w1") == 1
+
+
+def test_under_a_stream_of_appends_each_witness_is_asked_once_per_interval(
+    tmp_path: Path,
+) -> None:
+    with make_register(
+        tmp_path, f"sqlite:///{tmp_path / 'r.db'}", quorum=0, poll=0.02, interval=0.5
+    ) as reg:
+        started, appended = time.monotonic(), 0
+        while time.monotonic() - started < 2.5:
+            reg.add_org(f"Org {appended}")
+            appended += 1
+        elapsed = time.monotonic() - started
+        with reg.store.read() as tx:
+            rows = tx.connection.execute(
+                select(t.log_cosignatures.c.witness, func.count()).group_by(
+                    t.log_cosignatures.c.witness
+                )
+            ).all()
+    per_witness = dict(rows)
+    assert set(per_witness) == {w.cosigner.verifier.vkey for w in reg.witnesses}
+    # one request per 0.5 s at most (and the first at once), not one per append or per poll
+    assert appended > 20
+    for count in per_witness.values():
+        assert 2 <= count <= elapsed / 0.5 + 1
 
 
 @pytest.mark.parametrize(

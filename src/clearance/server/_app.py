@@ -45,6 +45,7 @@ def build_app(
     gateway: GatewaySettings | None = None,
     witnesses: Sequence[WitnessConfig] = (),
     witness_poll: float = 0.25,
+    witness_interval: float = 1.0,
     leader: bool = True,
     limits: InputLimits | None = None,
 ) -> FastAPI:
@@ -78,7 +79,11 @@ def build_app(
             else None
         )
         cosigning = (
-            asyncio.create_task(run_witnessing(store, witnesses, clock, poll=witness_poll))
+            asyncio.create_task(
+                run_witnessing(
+                    store, witnesses, clock, poll=witness_poll, interval=witness_interval
+                )
+            )
             if witnesses and leader
             else None
         )
