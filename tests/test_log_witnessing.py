@@ -305,7 +305,7 @@ def test_under_a_stream_of_appends_each_witness_is_asked_once_per_interval(
                     t.log_cosignatures.c.witness
                 )
             ).all()
-    per_witness = dict(rows)
+    per_witness: dict[str, int] = {witness: count for witness, count in rows}
     assert set(per_witness) == {w.cosigner.verifier.vkey for w in reg.witnesses}
     # one request per 0.5 s at most (and the first at once), not one per append or per poll
     assert appended > 20
