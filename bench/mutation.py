@@ -80,6 +80,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_values.py": (["tests/test_rules_values.py"], []),
     "register/_events.py": (["tests/test_rules_events.py"], []),
     "register/_records.py": (["tests/test_rules_records.py"], []),
+    "register/_hearings.py": (["tests/test_rules_hearings.py"], []),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}
