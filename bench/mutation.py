@@ -82,6 +82,10 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_records.py": (["tests/test_rules_records.py"], []),
     "register/_hearings.py": (["tests/test_rules_hearings.py"], []),
     "register/_panels.py": (["tests/test_rules_panels.py"], []),
+    "register/_adverse.py": (
+        ["tests/test_rules_adverse.py", "tests/test_rules_directives.py"],
+        [],
+    ),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}

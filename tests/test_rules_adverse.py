@@ -223,6 +223,7 @@ def test_an_urgent_directive_is_in_force_at_once_with_its_hearing_to_follow() ->
         limits,
     )
     assert [type(r) for r in change.records] == [Directive, Grant, Hearing]
+    assert change.records[1].limits == limits  # type: ignore[attr-defined]
     assert change.records[2].urgent is True  # type: ignore[attr-defined]
 
 
@@ -242,6 +243,9 @@ def test_a_restoration_takes_effect_at_once_with_no_hearing() -> None:
         None,
     )
     assert not any(isinstance(r, Hearing) for r in change.records)
+    # the grant it issues carries the limits too
+    [grant] = [r for r in change.records if isinstance(r, Grant)]
+    assert (grant.id, grant.organization_id, grant.limits) == ("grt_9", "org_bank", limits)
     assert halt.model_copy(update={"state": "superseded"}) in change.records
 
 
@@ -658,8 +662,17 @@ def test_a_modified_revocation_continues_the_grant_within_the_new_scope() -> Non
     assert narrowed.events[1].data == {"hearing": "hrg_1", "reinstated": False}
 
 
-def test_a_modified_revocation_opens_no_country_the_model_s_standing_does_not() -> None:
+def test_a_modified_revocation_opens_no_country_or_channel_the_model_does_not() -> None:
+    """Regression: a modified revocation could continue a grant on a channel the model is not
+    offered on (the refusal's outcome and the access request both refuse it)."""
     heard = hearing("grant_revocation", "grt_1")
+    with pytest.raises(InvalidInput) as channel:
+        close("modify", HeardAct(MODEL, grant=REVOKED), heard, scope=Scope(channels=("app",)))
+    assert str(channel.value) == "scope.channels: model frontier-1 is not offered on app"
+    both = MODEL.model_copy(update={"channels": ("api", "app")})
+    wide = REVOKED.model_copy(update={"channels": ("api", "app")})
+    narrowed = close("modify", HeardAct(both, grant=wide), heard, scope=Scope(channels=("app",)))
+    assert narrowed.records[1].channels == ("app",)  # type: ignore[attr-defined]
     with pytest.raises(Conflict) as halted:
         close(
             "modify", HeardAct(MODEL, grant=REVOKED, status=HALTED, organization=BANK), heard,
