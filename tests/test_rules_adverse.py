@@ -144,7 +144,7 @@ def closed_hearing(heard: Hearing, outcome: str, result: str | None = None, **kw
 
 
 def event(kind: str, subject: str, data: dict[str, Any], actor: str = ADMIN.id) -> Event:
-    return Event(kind=kind, subject=subject, model_id="mdl_1", actor=actor, at=NOW, data=data)  # type: ignore[arg-type]
+    return Event(kind=kind, subject=subject, model_id="mdl_1", actor=actor, at=NOW, data=data)
 
 
 def closed_event(heard: Hearing, outcome: str, result: str | None = None) -> Event:
@@ -483,7 +483,7 @@ PROPOSED = REQUEST.model_copy(
     }
 )  # fmt: skip
 REFUSED = PROPOSED.model_copy(update={"state": "refused"})
-OPEN = {"status": APPROVED, "organization": BANK}
+OPEN: dict[str, Any] = {"status": APPROVED, "organization": BANK}
 
 
 def test_a_confirmed_refusal_takes_effect_and_an_urgent_one_simply_stands() -> None:
@@ -589,7 +589,7 @@ def test_a_modified_refusal_opens_nothing_the_model_does_not_offer_or_its_decisi
     for missing in ({"status": APPROVED}, {"organization": BANK}):
         with pytest.raises(ValueError) as error:
             close(
-                "modify", HeardAct(MODEL, request=PROPOSED, **missing), heard,  # type: ignore[arg-type]
+                "modify", HeardAct(MODEL, request=PROPOSED, **missing), heard,
                 scope=Scope(jurisdictions=("DE",)),
             )  # fmt: skip
         assert str(error.value) == (

@@ -290,9 +290,13 @@ def test_a_modified_act_needs_its_new_scope_or_limits_and_only_a_modified_act_ta
     check(outcome="modify", limits=Limits(requests_per_minute=10))
     check(outcome="modify", scope=Scope(), limits=Limits(requests_per_minute=10))
     for outcome in ("confirm", "revoke"):
-        for scope, limits in ((Scope(), None), (None, Limits(requests_per_minute=10))):
+        wrong_args: tuple[tuple[Scope | None, Limits | None], ...] = (
+            (Scope(), None),
+            (None, Limits(requests_per_minute=10)),
+        )
+        for wrong_scope, wrong_limits in wrong_args:
             with pytest.raises(InvalidInput) as wrong:
-                check(outcome=outcome, scope=scope, limits=limits)
+                check(outcome=outcome, scope=wrong_scope, limits=wrong_limits)
             assert str(wrong.value) == (
                 "scope: only an outcome that modifies the act takes a new scope"
             )

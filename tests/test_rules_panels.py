@@ -114,7 +114,7 @@ def act_appeal(act: str, act_id: str, **kw: Any) -> Appeal:
 
 
 def vote(n: int, choice: str, at: dt.datetime = NOW - DAY) -> Vote:
-    return Vote(member=f"prn_m{n}", vote=choice, text=f"Reasons of member {n}.", at=at)  # type: ignore[arg-type]
+    return Vote(member=f"prn_m{n}", vote=choice, text=f"Reasons of member {n}.", at=at)
 
 
 PANEL = ("prn_m1", "prn_m2", "prn_m3")
