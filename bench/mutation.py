@@ -80,6 +80,12 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     "register/_values.py": (["tests/test_rules_values.py"], []),
     "register/_events.py": (["tests/test_rules_events.py"], []),
     "register/_records.py": (["tests/test_rules_records.py"], []),
+    "register/_hearings.py": (["tests/test_rules_hearings.py"], []),
+    "register/_panels.py": (["tests/test_rules_panels.py"], []),
+    "register/_adverse.py": (
+        ["tests/test_rules_adverse.py", "tests/test_rules_directives.py"],
+        [],
+    ),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}

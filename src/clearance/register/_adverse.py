@@ -207,9 +207,7 @@ def close_hearing(
             hearing, closer, outcome, scope, limits, act, framework, new_id, now
         )
     else:
-        effect = _revocation_outcome(
-            hearing, closer, outcome, scope, limits, act, framework, now
-        )
+        effect = _revocation_outcome(hearing, closer, outcome, scope, limits, act, framework, now)
     made = Directive if hearing.act == "directive" else Grant
     result = next(
         (
@@ -350,11 +348,7 @@ def _refusal_outcome(
         )
     new_scope = scope or Scope()
     channels = new_scope.channels or request.channels
-    unknown = sorted(set(channels) - set(act.model.channels))
-    if unknown:
-        raise InvalidInput(
-            f"scope.channels: model {act.model.name} is not offered on {', '.join(unknown)}"
-        )
+    _check_channels(act, channels)
     _check_opening(act, framework, new_scope.jurisdictions or request.jurisdictions)
     grant = Grant(
         id=new_id("grt"),
@@ -419,6 +413,7 @@ def _revocation_outcome(
             return Change((), ())
         return _reinstated(grant, closer.id, now, {"hearing": hearing.id})
     new_scope = scope or Scope()
+    _check_channels(act, new_scope.channels)
     if new_scope.jurisdictions:
         _check_opening(act, framework, new_scope.jurisdictions)
     modified = grant.model_copy(
@@ -440,6 +435,15 @@ def _revocation_outcome(
         data={"hearing": hearing.id, "reinstated": grant.state == "revoked"},
     )
     return Change((modified,), (event,))
+
+
+def _check_channels(act: HeardAct, channels: tuple[str, ...]) -> None:
+    """An outcome gives access only on the channels the model is offered on."""
+    unknown = sorted(set(channels) - set(act.model.channels))
+    if unknown:
+        raise InvalidInput(
+            f"scope.channels: model {act.model.name} is not offered on {', '.join(unknown)}"
+        )
 
 
 def _check_opening(act: HeardAct, framework: Framework, countries: tuple[str, ...]) -> None:
