@@ -192,7 +192,7 @@ def test_a_reviewer_runs_the_frameworks_task_through_the_rest_api(deployed: Depl
         "reviewer",
         "POST",
         path,
-        json={"task": "bio_protocols", "limit": 4, "epochs": 2},
+        json={"task": "bio_protocols", "limit": 4, "epochs": 2, "max_tokens": 40},
         timeout=300,
     )
     (filed,) = ran["authority_evidence"]
@@ -204,3 +204,8 @@ def test_a_reviewer_runs_the_frameworks_task_through_the_rest_api(deployed: Depl
     assert ran["authority_assessment"]["refused_evidence"] == []
     summary = reg.ok("reviewer", "GET", f"/evidence/{filed['sha256']}/summary")
     assert '"epochs": 2' in json.dumps(summary) or "'epochs': 2" in str(summary)
+    # the answers were bounded as asked: the run's generation settings say so
+    raw = reg.call("reviewer", "GET", f"/evidence/{filed['sha256']}")
+    with zipfile.ZipFile(io.BytesIO(raw.content)) as log:
+        header = json.loads(log.read("header.json"))
+    assert header["plan"]["config"]["max_tokens"] == 40

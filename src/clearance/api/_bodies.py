@@ -106,6 +106,9 @@ class NewEvaluation(Body):
     task: str = Field(min_length=1, max_length=64, description="A task the framework names.")
     epochs: int | None = Field(default=None, ge=1, le=100)
     limit: int | None = Field(default=None, ge=1, le=10_000)
+    max_tokens: int | None = Field(
+        default=None, ge=1, le=100_000, description="Bound each answer (default: the model's)."
+    )
 
 
 class Assignment(Body):

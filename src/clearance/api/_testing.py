@@ -170,6 +170,7 @@ def evaluation(
             log_dir=Path(scratch),
             epochs=body.epochs,
             limit=body.limit,
+            max_tokens=body.max_tokens,
             display="none",
         )
         raw = log.read_bytes()

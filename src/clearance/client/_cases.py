@@ -91,9 +91,10 @@ class Cases(Session):
         *,
         epochs: int | None = None,
         limit: int | None = None,
+        max_tokens: int | None = None,
     ) -> Application:
         """Run one of the framework's tasks on the server through its gateway (a reviewer)."""
-        body = NewEvaluation(task=task, epochs=epochs, limit=limit)
+        body = NewEvaluation(task=task, epochs=epochs, limit=limit, max_tokens=max_tokens)
         return Application.model_validate(
             self.json(
                 "POST",
