@@ -75,7 +75,7 @@ WIDEST = """
 () => [...document.querySelectorAll("body *")]
   .filter((e) => e.getBoundingClientRect().right > 375 && !e.closest(".scroll, pre"))
   .slice(0, 5)
-  .map((e) => `${e.tagName.toLowerCase()}.${e.className}: ${Math.round(e.getBoundingClientRect().right)}px "${e.textContent.slice(0, 60)}"`)
+  .map((e) => [e.tagName, e.className, e.getBoundingClientRect().right, e.textContent.slice(0, 60)])
 """
 
 
