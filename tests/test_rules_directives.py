@@ -8,7 +8,7 @@ second before, a sunset exactly reached and a second before, the last renewal th
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -28,17 +28,14 @@ from clearance.register._records import (
     Grant,
     Hearing,
     Limits,
-    ModelConfig,
     Organization,
-    Principal,
     Renewal,
     Scope,
 )
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, DAY, NOW, REVIEWER, SECOND, model
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 # every clock of the procedure a different length, so that one read in place of another shows
 FRAMEWORK = load(
     small(
@@ -49,33 +46,10 @@ FRAMEWORK = load(
         }
     )
 )
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-MODEL = ModelConfig(
-    id="mdl_1", organization_id="org_dev", name="frontier-1", version="1.0",
-    weights_digest="a" * 64, channels=("api", "app"), created_at=NOW,
-)  # fmt: skip
-
-
-def directive(**kw: Any) -> Directive:
-    args: dict[str, Any] = {
-        "id": "dir_old",
-        "model_id": MODEL.id,
-        "action": "halt",
-        "grounds": "The model helps with intrusion.",
-        "issued_by": ADMIN.id,
-        "issued_at": NOW - 40 * DAY,
-        "hearing_date": NOW - 30 * DAY,
-        "sunset_at": NOW + 20 * DAY,
-    }
-    args.update(kw)
-    return Directive(**args)
+MODEL = model(channels=("api", "app"))
+directive = partial(
+    rules_data.directive, id="dir_old", issued_at=NOW - 40 * DAY, hearing_date=NOW - 30 * DAY
+)
 
 
 def issue(**kw: Any) -> Change:
