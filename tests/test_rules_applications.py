@@ -19,7 +19,6 @@ from clearance.register import (
     Application,
     Grant,
     InformationRequest,
-    ModelConfig,
     Organization,
     SelfAssessmentDifference,
 )
@@ -33,6 +32,7 @@ from clearance.register._applications import (
 )
 from clearance.register._events import Change, Event
 from tests.framework_data import load, small
+from tests.rules_data import model, refused
 from tests.test_rules_decisions import (
     ASSESSMENT,
     DEVELOPER,
@@ -45,14 +45,7 @@ from tests.test_rules_decisions import (
     principal,
 )
 
-MODEL = ModelConfig(
-    id="mdl_1",
-    organization_id="org_dev",
-    name="atlas-2",
-    version="2.0",
-    weights_digest="d" * 64,
-    created_at=FILED,
-)
+MODEL = model(name="atlas-2", version="2.0", weights_digest="d" * 64, created_at=FILED)
 AUTHORITY = Organization(
     id="org_auth", name="The Authority", kind="authority", jurisdiction="GB", created_at=FILED
 )
@@ -86,12 +79,6 @@ def file(**changes: Any) -> Change:
     }
     args.update(changes)
     return file_application(**args)
-
-
-def refused(kind: type[Exception], message: str, act: Any, *args: Any, **kw: Any) -> None:
-    with pytest.raises(kind) as error:
-        act(*args, **kw)
-    assert str(error.value) == message
 
 
 def only(change: Change, kind: type[Any]) -> Any:
