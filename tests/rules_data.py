@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from clearance.register import order_directive
+from clearance.register._events import Change
 from clearance.register._records import (
     AccessRequest,
     Appeal,
@@ -23,29 +25,33 @@ from clearance.register._records import (
     Organization,
     Principal,
     Reason,
+    Scope,
 )
 
 NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(days=1)
 SECOND = dt.timedelta(seconds=1)
 
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
-)
-PARTNER = Principal(
-    id="prn_bank", organization_id="org_bank", name="Ben Bank", roles=("partner",), created_at=NOW
-)
-BANK = Organization(
-    id="org_bank", name="Bank", kind="partner", jurisdiction="US", sector="finance", created_at=NOW
-)
+
+def principal(id: str, name: str, *roles: str, **kw: Any) -> Principal:
+    """A principal of the authority, made at NOW, unless `kw` says otherwise."""
+    args: dict[str, Any] = {"organization_id": "org_authority", "created_at": NOW}
+    args.update(kw)
+    return Principal(id=id, name=name, roles=roles, **args)
+
+
+def organization(id: str, name: str, kind: str, jurisdiction: str, **kw: Any) -> Organization:
+    """An organization made at NOW, unless `kw` says otherwise."""
+    args: dict[str, Any] = {"created_at": NOW}
+    args.update(kw)
+    return Organization(id=id, name=name, kind=kind, jurisdiction=jurisdiction, **args)
+
+
+ADMIN = principal("prn_admin", "Ada Admin", "admin")
+REVIEWER = principal("prn_rev", "Rita Reviewer", "reviewer")
+DEVELOPER = principal("prn_dev", "Dana Dev", "developer", organization_id="org_dev")
+PARTNER = principal("prn_bank", "Ben Bank", "partner", organization_id="org_bank")
+BANK = organization("org_bank", "Bank", "partner", "US", sector="finance")
 
 
 def model(**kw: Any) -> ModelConfig:
@@ -174,6 +180,24 @@ def grant(**kw: Any) -> Grant:
     }
     args.update(kw)
     return Grant(**args)
+
+
+def order(urgent: bool, action: str = "halt", **kw: Any) -> Change:
+    """`order_directive` on no scope, grants or limits; the caller names model, admin, framework."""
+    args: dict[str, Any] = {
+        "new_id": "dir_1",
+        "hearing_id": "hrg_1",
+        "action": action,
+        "grounds": "The model helps with intrusion.",
+        "scope": Scope(),
+        "urgent": urgent,
+        "active": (),
+        "grant_ids": (),
+        "limits": None,
+        "now": NOW,
+    }
+    args.update(kw)
+    return order_directive(**args)
 
 
 def refused(kind: type[Exception], message: str, act: Any, *args: Any, **kw: Any) -> None:

@@ -541,12 +541,8 @@ def test_a_risk_report_needs_a_conflict_of_interest_disclosure() -> None:
 
 # --- through the snapshot to the gateway ---------------------------------------------------------
 
-DEVELOPER = Organization(
-    id="org_dev", name="Dev", kind="developer", jurisdiction="US", created_at=NOW
-)
-AGENCY = Organization(
-    id="org_agency", name="Agency", kind="partner", jurisdiction="US", created_at=NOW
-)
+DEVELOPER = rules_data.organization("org_dev", "Dev", "developer", "US")
+AGENCY = rules_data.organization("org_agency", "Agency", "partner", "US")
 DECISION = Decision(
     id="dec_1", application_id="app_1", model_id=MODEL.id, outcome="approved",
     tier="approved_partners", jurisdictions=("t1",), tiers={"t1": "approved_partners"},

@@ -22,7 +22,6 @@ from clearance.register import (
     HearingReason,
     close_hearing,
     miss_hearing,
-    order_directive,
 )
 from clearance.register._adverse import HeardAct, refuse_access, revoke_access
 from clearance.register._events import SCHEDULER, Change, Event
@@ -121,24 +120,7 @@ def closed_event(heard: Hearing, outcome: str, result: str | None = None) -> Eve
 # --- ordering a directive ------------------------------------------------------------------------
 
 
-def order(urgent: bool, action: str = "halt", **kw: Any) -> Change:
-    args: dict[str, Any] = {
-        "new_id": "dir_1",
-        "hearing_id": "hrg_1",
-        "model": MODEL,
-        "admin": CHIEF,
-        "action": action,
-        "grounds": "The model helps with intrusion.",
-        "scope": Scope(),
-        "urgent": urgent,
-        "active": (),
-        "framework": FRAMEWORK,
-        "grant_ids": (),
-        "limits": None,
-        "now": NOW,
-    }
-    args.update(kw)
-    return order_directive(**args)
+order = partial(rules_data.order, model=MODEL, admin=CHIEF, framework=FRAMEWORK)
 
 
 def test_a_directive_not_urgent_is_only_proposed_until_its_hearing() -> None:

@@ -19,7 +19,6 @@ from clearance.register import (
     Application,
     Grant,
     InformationRequest,
-    Organization,
     SelfAssessmentDifference,
 )
 from clearance.register._applications import (
@@ -32,7 +31,7 @@ from clearance.register._applications import (
 )
 from clearance.register._events import Change, Event
 from tests.framework_data import load, small
-from tests.rules_data import model, refused
+from tests.rules_data import model, organization, refused
 from tests.test_rules_decisions import (
     ASSESSMENT,
     DEVELOPER,
@@ -46,9 +45,7 @@ from tests.test_rules_decisions import (
 )
 
 MODEL = model(name="atlas-2", version="2.0", weights_digest="d" * 64, created_at=FILED)
-AUTHORITY = Organization(
-    id="org_auth", name="The Authority", kind="authority", jurisdiction="GB", created_at=FILED
-)
+AUTHORITY = organization("org_auth", "The Authority", "authority", "GB", created_at=FILED)
 ADMIN = principal("pri_ada", "org_auth", "admin")
 OTTO = principal("pri_otto", "org_auth", "reviewer")
 FRAMEWORK_SHA = "f" * 64

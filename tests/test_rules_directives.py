@@ -19,7 +19,6 @@ from clearance.register import (
     expire_directive,
     issue_directive,
     model_status,
-    order_directive,
     renew_directive,
 )
 from clearance.register._events import SCHEDULER, Change
@@ -395,24 +394,10 @@ def test_a_directive_no_longer_in_force_does_not_expire() -> None:
 # --- in effect at once only when urgent (the order around issue_directive) ----------------------
 
 
-def order(urgent: bool, action: str = "halt", **kw: Any) -> Change:
-    args: dict[str, Any] = {
-        "new_id": "dir_new",
-        "hearing_id": "hrg_1",
-        "model": MODEL,
-        "admin": ADMIN,
-        "action": action,
-        "grounds": "Serious misuse reported.",
-        "scope": Scope(),
-        "urgent": urgent,
-        "active": (),
-        "framework": FRAMEWORK,
-        "grant_ids": (),
-        "limits": None,
-        "now": NOW,
-    }
-    args.update(kw)
-    return order_directive(**args)
+order = partial(
+    rules_data.order, new_id="dir_new", model=MODEL, admin=ADMIN, framework=FRAMEWORK,
+    grounds="Serious misuse reported.",
+)  # fmt: skip
 
 
 def test_a_halt_without_urgent_is_only_proposed_until_its_hearing() -> None:

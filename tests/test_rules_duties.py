@@ -11,13 +11,11 @@ import pytest
 
 from clearance.errors import Forbidden
 from clearance.register._duties import require_independent, require_member, require_role
-from clearance.register._records import Principal
-from tests.rules_data import DEVELOPER, NOW
+from tests.rules_data import DEVELOPER, principal
 
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer",
-    roles=("reviewer", "appeal_panel"), conflicts=("org_rival", "org_dev"), created_at=NOW,
-)  # fmt: skip
+REVIEWER = principal(
+    "prn_rev", "Rita Reviewer", "reviewer", "appeal_panel", conflicts=("org_rival", "org_dev")
+)
 
 
 def test_a_principal_acts_in_a_role_it_holds() -> None:

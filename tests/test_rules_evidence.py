@@ -22,17 +22,11 @@ from clearance.register._evidence import (
     recognise_holder,
 )
 from clearance.register._records import EvidenceGrant, Principal
-from tests.rules_data import ADMIN, DEVELOPER, NOW, PARTNER, REVIEWER
+from tests.rules_data import ADMIN, DEVELOPER, NOW, PARTNER, REVIEWER, principal
 
 DIGEST = "d" * 64
-PANEL = Principal(
-    id="prn_panel", organization_id="org_authority", name="Pat Panel", roles=("appeal_panel",),
-    created_at=NOW,
-)  # fmt: skip
-RIVAL = Principal(
-    id="prn_rival", organization_id="org_rival", name="Rob Rival", roles=("developer",),
-    created_at=NOW,
-)  # fmt: skip
+PANEL = principal("prn_panel", "Pat Panel", "appeal_panel")
+RIVAL = principal("prn_rival", "Rob Rival", "developer", organization_id="org_rival")
 
 
 def evidence_grant(principal_id: str) -> EvidenceGrant:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from clearance.errors import Conflict, Forbidden, InvalidInput
-from clearance.register import Hearing, HearingReason, Principal, file_submission, open_hearing
+from clearance.register import Hearing, HearingReason, file_submission, open_hearing
 from clearance.register._events import SCHEDULER, Change
 from clearance.register._hearings import check_closing, closed, lapsed
 from clearance.register._records import Limits, Scope, Submission
@@ -25,10 +25,7 @@ from tests.rules_data import ADMIN, DAY, DEVELOPER, NOW, REVIEWER, SECOND
 # a hearing date unlike any other clock of the procedure, so that one read for another shows
 FRAMEWORK = load(small(procedure={"hearing_within_days": 9, "appeal_window_days": 21}))
 DIGEST = "e" * 64
-PARTNER = Principal(
-    id="prn_bank", organization_id="org_bank", name="Pat Partner", roles=("partner",),
-    created_at=NOW,
-)  # fmt: skip
+PARTNER = rules_data.principal("prn_bank", "Pat Partner", "partner", organization_id="org_bank")
 SUBMISSION = Submission(
     id="sub_1", text="The halt rests on a run we withdrew.", evidence=(DIGEST,),
     filed_by=DEVELOPER.id, filed_at=NOW - DAY,

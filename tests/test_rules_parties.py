@@ -27,25 +27,17 @@ from clearance.register._parties import (
     register_model,
     revoke_keys,
 )
-from clearance.register._records import Organization, Principal
+from clearance.register._records import Principal
+from tests import rules_data
 from tests.framework_data import load, small
 from tests.rules_data import ADMIN, DEVELOPER, NOW, model
 
 FRAMEWORK = load(small())  # one sector: military
 SALT = bytes(range(32))
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer",
-    roles=("reviewer", "appeal_panel"), created_at=NOW,
-)  # fmt: skip
-AUTHORITY = Organization(
-    id="org_authority", name="Authority", kind="authority", jurisdiction="GB", created_at=NOW
-)
-DEV_ORG = Organization(
-    id="org_dev", name="Dev Lab", kind="developer", jurisdiction="US", created_at=NOW
-)
-PARTNER_ORG = Organization(
-    id="org_bank", name="Bank", kind="partner", jurisdiction="US", created_at=NOW
-)
+REVIEWER = rules_data.principal("prn_rev", "Rita Reviewer", "reviewer", "appeal_panel")
+AUTHORITY = rules_data.organization("org_authority", "Authority", "authority", "GB")
+DEV_ORG = rules_data.organization("org_dev", "Dev Lab", "developer", "US")
+PARTNER_ORG = rules_data.organization("org_bank", "Bank", "partner", "US")
 
 
 def principal(**kw: Any) -> Principal:
