@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +23,13 @@ from clearance.gateway import (
     Upstreams,
 )
 from clearance.ledger import VerifierKey
-from tests.gateway_fixtures import FakeUpstreamThread, Served, chat, start_deployment
+from tests.gateway_fixtures import (
+    Deployment,
+    FakeUpstreamThread,
+    Served,
+    chat,
+    start_deployment,
+)
 from tests.register_fixtures import service_missing
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -40,6 +48,40 @@ def redis_url() -> Iterator[str]:
     finally:
         client.close()
     yield REDIS_URL
+
+
+@contextlib.contextmanager
+def following_replica(
+    tmp_path: Path, redis_url: str, token: str | None = None
+) -> Iterator[tuple[Deployment, Gateway, Served, dict[str, str], Any]]:
+    """A deployment that pushes through Redis and a replica's gateway following it (polling
+    every 60 s) with `token`, the deployment's own unless given: the deployment, the gateway,
+    the replica, the partner's Authorization header and a Redis client to probe with; all
+    stopped and closed on the way out."""
+    import redis
+
+    deployment = start_deployment(tmp_path, clock_offset=[0.0], redis_url=redis_url)
+    upstream = FakeUpstreamThread()
+    vkey = VerifierKey.parse((deployment.data / "authority.vkey").read_text().strip())
+    gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream.url)}), trusted=[vkey])
+    follower = Follower(
+        gateway,
+        deployment.served.url,
+        token or deployment.token,
+        interval=60.0,
+        redis_url=redis_url,
+    )
+    replica = Served(GatewayServer(gateway, [follower.run]))
+    auth = {"Authorization": f"Bearer {deployment.key('partner')}"}
+    probe = redis.Redis.from_url(redis_url)
+    try:
+        yield deployment, gateway, replica, auth, probe
+    finally:
+        probe.close()
+        replica.stop()
+        upstream.stop()
+        deployment.served.stop()
+        deployment.reg.client.close()
 
 
 def test_rate_limits_are_shared_by_two_replicas(redis_url: str) -> None:
@@ -79,20 +121,8 @@ def test_rate_limits_are_shared_by_two_replicas(redis_url: str) -> None:
 
 
 def test_a_directive_is_pushed_to_a_replica_through_redis(tmp_path: Path, redis_url: str) -> None:
-    import redis
-
-    deployment = start_deployment(tmp_path, clock_offset=[0.0], redis_url=redis_url)
-    upstream = FakeUpstreamThread()
-    vkey = VerifierKey.parse((deployment.data / "authority.vkey").read_text().strip())
-    gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream.url)}), trusted=[vkey])
     # polls every 60 s: only the push can bring the directive this soon
-    follower = Follower(
-        gateway, deployment.served.url, deployment.token, interval=60.0, redis_url=redis_url
-    )
-    replica = Served(GatewayServer(gateway, [follower.run]))
-    auth = {"Authorization": f"Bearer {deployment.key('partner')}"}
-    probe = redis.Redis.from_url(redis_url)
-    try:
+    with following_replica(tmp_path, redis_url) as (deployment, gateway, replica, auth, probe):
         deadline = time.monotonic() + 10
         while gateway.snapshot is None or not dict(probe.pubsub_numsub(CHANNEL)).get(
             CHANNEL.encode()
@@ -118,12 +148,6 @@ def test_a_directive_is_pushed_to_a_replica_through_redis(tmp_path: Path, redis_
             assert time.monotonic() - issued < 3.0, "the push did not arrive"
             time.sleep(0.02)
         assert refused.json()["error"]["code"] == "model_halted"
-    finally:
-        probe.close()
-        replica.stop()
-        upstream.stop()
-        deployment.served.stop()
-        deployment.reg.client.close()
 
 
 def test_without_redis_each_replica_takes_its_share_of_the_limit(redis_url: str) -> None:
@@ -164,22 +188,16 @@ def test_a_pushed_snapshot_is_installed_without_a_fetch_and_a_forged_one_is_refu
     is wrong) still installs it, verified; one signed by another key changes nothing."""
     import datetime as dt
 
-    import redis
-
     from clearance.ledger import SigningKey, sign_envelope
     from clearance.policy import PAYLOAD_TYPE, build_snapshot
 
-    deployment = start_deployment(tmp_path, clock_offset=[0.0], redis_url=redis_url)
-    upstream = FakeUpstreamThread()
-    vkey = VerifierKey.parse((deployment.data / "authority.vkey").read_text().strip())
-    gateway = Gateway(upstreams=Upstreams({"*": Upstream(upstream.url)}), trusted=[vkey])
-    follower = Follower(
-        gateway, deployment.served.url, "not-the-token", interval=60.0, redis_url=redis_url
-    )
-    replica = Served(GatewayServer(gateway, [follower.run]))
-    auth = {"Authorization": f"Bearer {deployment.key('partner')}"}
-    probe = redis.Redis.from_url(redis_url)
-    try:
+    with following_replica(tmp_path, redis_url, token="not-the-token") as (
+        deployment,
+        gateway,
+        replica,
+        auth,
+        probe,
+    ):
         deadline = time.monotonic() + 10
         while not dict(probe.pubsub_numsub(CHANNEL)).get(CHANNEL.encode()):
             assert time.monotonic() < deadline, "the replica did not subscribe"
@@ -213,9 +231,3 @@ def test_a_pushed_snapshot_is_installed_without_a_fetch_and_a_forged_one_is_refu
         time.sleep(0.5)
         assert gateway.snapshot is installed
         assert httpx.post(url, json=chat("atlas-tier1"), headers=auth).status_code == 403
-    finally:
-        probe.close()
-        replica.stop()
-        upstream.stop()
-        deployment.served.stop()
-        deployment.reg.client.close()

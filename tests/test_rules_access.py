@@ -9,7 +9,7 @@ serves. The last tests follow a grant through the snapshot to the gateway's deci
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -33,56 +33,23 @@ from clearance.register._records import (
     Decision,
     Grant,
     Limits,
-    ModelConfig,
     Organization,
-    Principal,
     Reason,
     RiskReport,
     Scope,
 )
 from clearance.register._status import ModelStatus
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, BANK, DAY, NOW, REVIEWER, SECOND, access_request, model
+from tests.rules_data import PARTNER as APPLICANT
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 FRAMEWORK = load(small())  # t1: US, GB; t2: every other country, military capped at internal
 USE_CASES = load(
     small(use_cases={"cyber-defense": "Defending networks", "fraud-analysis": "Fraud analysis"})
 )
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-APPLICANT = Principal(
-    id="prn_bank", organization_id="org_bank", name="Ben Bank", roles=("partner",), created_at=NOW
-)
-BANK = Organization(
-    id="org_bank", name="Bank", kind="partner", jurisdiction="US", sector="finance", created_at=NOW
-)
-MODEL = ModelConfig(
-    id="mdl_1", organization_id="org_dev", name="frontier-1", version="1.0",
-    weights_digest="a" * 64, channels=("api", "app"), created_at=NOW,
-)  # fmt: skip
-
-
-def request(**kw: Any) -> AccessRequest:
-    args: dict[str, Any] = {
-        "id": "acr_1",
-        "organization_id": BANK.id,
-        "model_id": MODEL.id,
-        "use_case": "fraud-analysis",
-        "channels": ("api",),
-        "jurisdictions": ("GB",),
-        "filed_by": APPLICANT.id,
-        "filed_at": NOW - DAY,
-    }
-    args.update(kw)
-    return AccessRequest(**args)
+MODEL = model(channels=("api", "app"))
+request = partial(access_request, channels=("api",), jurisdictions=("GB",), filed_at=NOW - DAY)
 
 
 def status(**kw: Any) -> ModelStatus:
@@ -100,18 +67,7 @@ def status(**kw: Any) -> ModelStatus:
     return ModelStatus(**args)
 
 
-def grant(**kw: Any) -> Grant:
-    args: dict[str, Any] = {
-        "id": "grt_1",
-        "organization_id": BANK.id,
-        "model_id": MODEL.id,
-        "origin": "acr_1",
-        "granted_by": REVIEWER.id,
-        "granted_at": NOW - 10 * DAY,
-        "expires_at": NOW + 10 * DAY,
-    }
-    args.update(kw)
-    return Grant(**args)
+grant = partial(rules_data.grant, granted_at=NOW - 10 * DAY, expires_at=NOW + 10 * DAY)
 
 
 def ask(**kw: Any) -> Change:
@@ -585,12 +541,8 @@ def test_a_risk_report_needs_a_conflict_of_interest_disclosure() -> None:
 
 # --- through the snapshot to the gateway ---------------------------------------------------------
 
-DEVELOPER = Organization(
-    id="org_dev", name="Dev", kind="developer", jurisdiction="US", created_at=NOW
-)
-AGENCY = Organization(
-    id="org_agency", name="Agency", kind="partner", jurisdiction="US", created_at=NOW
-)
+DEVELOPER = rules_data.organization("org_dev", "Dev", "developer", "US")
+AGENCY = rules_data.organization("org_agency", "Agency", "partner", "US")
 DECISION = Decision(
     id="dec_1", application_id="app_1", model_id=MODEL.id, outcome="approved",
     tier="approved_partners", jurisdictions=("t1",), tiers={"t1": "approved_partners"},

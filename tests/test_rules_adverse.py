@@ -9,102 +9,61 @@ with it. An outcome that opens access is checked against the model's standing li
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
 
 from clearance.errors import Conflict, Forbidden, InvalidInput
 from clearance.register import (
-    AccessRequest,
     Directive,
     Grant,
     Hearing,
     HearingReason,
-    ModelConfig,
-    Organization,
-    Principal,
     close_hearing,
     miss_hearing,
-    order_directive,
 )
 from clearance.register._adverse import HeardAct, refuse_access, revoke_access
 from clearance.register._events import SCHEDULER, Change, Event
 from clearance.register._records import Limits, Scope
 from clearance.register._status import ModelStatus
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, BANK, DAY, NOW, REVIEWER, SECOND, access_request, grant, model
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 # the hearing's date and the directive's sunset of different lengths
 FRAMEWORK = load(small(procedure={"hearing_within_days": 10, "directive": {"sunset_days": 60}}))
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
 CHIEF = ADMIN.model_copy(update={"id": "prn_chief", "name": "Carl Chief"})
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-MODEL = ModelConfig(
-    id="mdl_1", organization_id="org_dev", name="frontier-1", version="1.0",
-    weights_digest="a" * 64, channels=("api",), created_at=NOW,
-)  # fmt: skip
-BANK = Organization(
-    id="org_bank", name="Bank", kind="partner", jurisdiction="US", sector="finance", created_at=NOW
-)
+MODEL = model()
 # approved: approved_partners in t1 (US, GB), public in t2 (every other country)
 APPROVED = ModelStatus(
     model_id="mdl_1", name="frontier-1", organization_id="org_dev", status="approved",
     tier="public", tiers={"t1": "approved_partners", "t2": "public"},
 )  # fmt: skip
 HALTED = APPROVED.model_copy(update={"status": "halted", "tier": "halted"})
-REQUEST = AccessRequest(
-    id="acr_1", organization_id="org_bank", model_id="mdl_1", use_case="fraud-analysis",
-    channels=("api",), jurisdictions=("GB",), filed_by="prn_bank", filed_at=NOW - 5 * DAY,
-)  # fmt: skip
-GRANT = Grant(
-    id="grt_1", organization_id="org_bank", model_id="mdl_1", channels=("api",),
-    use_cases=("fraud-analysis",), jurisdictions=("GB",), limits=Limits(requests_per_minute=60),
-    origin="acr_0", granted_by="prn_rev", granted_at=NOW - 30 * DAY,
+REQUEST = access_request(channels=("api",), jurisdictions=("GB",), filed_at=NOW - 5 * DAY)
+GRANT = grant(
+    channels=("api",), use_cases=("fraud-analysis",), jurisdictions=("GB",),
+    limits=Limits(requests_per_minute=60), origin="acr_0", granted_at=NOW - 30 * DAY,
 )  # fmt: skip
 REASONS = (HearingReason(text="The misuse is established."),)
-
-
-def directive(**kw: Any) -> Directive:
-    args: dict[str, Any] = {
-        "id": "dir_1",
-        "model_id": "mdl_1",
-        "action": "halt",
-        "grounds": "The model helps with intrusion.",
-        "issued_by": "prn_chief",
-        "issued_at": NOW - 5 * DAY,
-        "hearing_date": NOW + 5 * DAY,
-        "sunset_at": NOW + 55 * DAY,
-        "state": "proposed",
-        "hearing_id": "hrg_1",
-    }
-    args.update(kw)
-    return Directive(**args)
+directive = partial(
+    rules_data.directive, issued_by="prn_chief", issued_at=NOW - 5 * DAY,
+    hearing_date=NOW + 5 * DAY, sunset_at=NOW + 55 * DAY, state="proposed", hearing_id="hrg_1",
+)  # fmt: skip
 
 
 def hearing(act: str = "directive", act_id: str = "dir_1", **kw: Any) -> Hearing:
     args: dict[str, Any] = {
-        "id": "hrg_1",
         "act": act,
         "act_id": act_id,
-        "model_id": "mdl_1",
         "organization_ids": ("org_bank",) if act != "directive" else ("org_dev",),
-        "grounds": "The model helps with intrusion.",
-        "urgent": False,
         "opened_by": "prn_chief",
         "opened_at": NOW - 5 * DAY,
         "hold_by": NOW + SECOND,
     }
     args.update(kw)
-    return Hearing(**args)
+    return rules_data.hearing(**args)
 
 
 def ids() -> Any:
@@ -161,24 +120,7 @@ def closed_event(heard: Hearing, outcome: str, result: str | None = None) -> Eve
 # --- ordering a directive ------------------------------------------------------------------------
 
 
-def order(urgent: bool, action: str = "halt", **kw: Any) -> Change:
-    args: dict[str, Any] = {
-        "new_id": "dir_1",
-        "hearing_id": "hrg_1",
-        "model": MODEL,
-        "admin": CHIEF,
-        "action": action,
-        "grounds": "The model helps with intrusion.",
-        "scope": Scope(),
-        "urgent": urgent,
-        "active": (),
-        "framework": FRAMEWORK,
-        "grant_ids": (),
-        "limits": None,
-        "now": NOW,
-    }
-    args.update(kw)
-    return order_directive(**args)
+order = partial(rules_data.order, model=MODEL, admin=CHIEF, framework=FRAMEWORK)
 
 
 def test_a_directive_not_urgent_is_only_proposed_until_its_hearing() -> None:

@@ -8,7 +8,7 @@ that very second and not a second before.
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -16,8 +16,6 @@ import pytest
 from clearance.errors import Conflict, Forbidden
 from clearance.register import (
     Appeal,
-    Application,
-    Decision,
     Principal,
     Reason,
     close_appeal_window,
@@ -26,41 +24,23 @@ from clearance.register import (
     lapse_decision,
 )
 from clearance.register._events import SCHEDULER, Change
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import DAY, DEVELOPER, NOW, SECOND, application
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 # the window and the panel's deadline of different lengths, so that one read for the other shows
 FRAMEWORK = load(small(procedure={"appeal_window_days": 21, "appeal_decision_days": 45}))
 DIGEST = "c" * 64
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
-)
-APPLICATION = Application(
-    id="app_1", model_id="mdl_1", organization_id="org_dev", framework_digest=DIGEST,
-    requested_tier="public", requested_jurisdictions=("t1",), assessment={},
-    filed_at=NOW - 100 * DAY, deadline=NOW - 10 * DAY, reviewer_id="prn_rev", state="decided",
+APPLICATION = application(
+    framework_digest=DIGEST, filed_at=NOW - 100 * DAY, deadline=NOW - 10 * DAY,
+    reviewer_id="prn_rev", state="decided",
 )  # fmt: skip
-
-
-def decision(**kw: Any) -> Decision:
-    args: dict[str, Any] = {
-        "id": "dec_1",
-        "application_id": APPLICATION.id,
-        "model_id": "mdl_1",
-        "outcome": "denied",
-        "tier": "halted",
-        "jurisdictions": (),
-        "reasons": (Reason(text="The evidence does not rule out c2."),),
-        "assessed_tier": "internal",
-        "decided_by": "prn_chief",
-        "decided_at": NOW - 10 * DAY,
-        "valid_until": NOW + 355 * DAY,
-        "appeal_deadline": NOW + SECOND,
-    }
-    args.update(kw)
-    return Decision(**args)
+decision = partial(
+    rules_data.decision, application_id=APPLICATION.id, outcome="denied", tier="halted",
+    jurisdictions=(), reasons=(Reason(text="The evidence does not rule out c2."),),
+    assessed_tier="internal", decided_by="prn_chief", decided_at=NOW - 10 * DAY,
+    valid_until=NOW + 355 * DAY, appeal_deadline=NOW + SECOND,
+)  # fmt: skip
 
 
 def appeal(**kw: Any) -> Change:

@@ -19,8 +19,6 @@ from clearance.register import (
     Application,
     Grant,
     InformationRequest,
-    ModelConfig,
-    Organization,
     SelfAssessmentDifference,
 )
 from clearance.register._applications import (
@@ -33,6 +31,7 @@ from clearance.register._applications import (
 )
 from clearance.register._events import Change, Event
 from tests.framework_data import load, small
+from tests.rules_data import model, organization, refused
 from tests.test_rules_decisions import (
     ASSESSMENT,
     DEVELOPER,
@@ -45,17 +44,8 @@ from tests.test_rules_decisions import (
     principal,
 )
 
-MODEL = ModelConfig(
-    id="mdl_1",
-    organization_id="org_dev",
-    name="atlas-2",
-    version="2.0",
-    weights_digest="d" * 64,
-    created_at=FILED,
-)
-AUTHORITY = Organization(
-    id="org_auth", name="The Authority", kind="authority", jurisdiction="GB", created_at=FILED
-)
+MODEL = model(name="atlas-2", version="2.0", weights_digest="d" * 64, created_at=FILED)
+AUTHORITY = organization("org_auth", "The Authority", "authority", "GB", created_at=FILED)
 ADMIN = principal("pri_ada", "org_auth", "admin")
 OTTO = principal("pri_otto", "org_auth", "reviewer")
 FRAMEWORK_SHA = "f" * 64
@@ -86,12 +76,6 @@ def file(**changes: Any) -> Change:
     }
     args.update(changes)
     return file_application(**args)
-
-
-def refused(kind: type[Exception], message: str, act: Any, *args: Any, **kw: Any) -> None:
-    with pytest.raises(kind) as error:
-        act(*args, **kw)
-    assert str(error.value) == message
 
 
 def only(change: Change, kind: type[Any]) -> Any:

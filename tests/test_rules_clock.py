@@ -9,8 +9,7 @@ expires, only an open hearing or a filed appeal is missed. A grant's holder is t
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
+from functools import partial
 
 import pytest
 
@@ -26,115 +25,20 @@ from clearance.register._clock import (
     hearing_due,
     lapse_due,
 )
-from clearance.register._records import (
-    Appeal,
-    Application,
-    Decision,
-    Directive,
-    Grant,
-    Hearing,
-    Reason,
-)
+from tests import rules_data
+from tests.rules_data import DAY, NOW, SECOND
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 AT = NOW - 3 * DAY  # when each record below falls due
-
-
-def application(**kw: Any) -> Application:
-    args: dict[str, Any] = {
-        "id": "app_1",
-        "model_id": "mdl_1",
-        "organization_id": "org_dev",
-        "framework_digest": "f" * 64,
-        "requested_tier": "public",
-        "requested_jurisdictions": ("t1",),
-        "assessment": {},
-        "state": "under_review",
-        "filed_at": AT - 90 * DAY,
-        "deadline": AT,
-    }
-    args.update(kw)
-    return Application(**args)
-
-
-def decision(**kw: Any) -> Decision:
-    args: dict[str, Any] = {
-        "id": "dec_1",
-        "application_id": "app_1",
-        "model_id": "mdl_1",
-        "outcome": "approved",
-        "tier": "public",
-        "jurisdictions": ("t1",),
-        "reasons": (Reason(text="The evidence rules out c2."),),
-        "assessed_tier": "public",
-        "decided_at": AT - 30 * DAY,
-        "valid_until": AT,
-        "appeal_deadline": AT,
-    }
-    args.update(kw)
-    return Decision(**args)
-
-
-def directive(**kw: Any) -> Directive:
-    args: dict[str, Any] = {
-        "id": "dir_1",
-        "model_id": "mdl_1",
-        "action": "halt",
-        "grounds": "The model helps with intrusion.",
-        "issued_by": "prn_admin",
-        "issued_at": AT - 40 * DAY,
-        "hearing_date": AT - 30 * DAY,
-        "sunset_at": AT,
-    }
-    args.update(kw)
-    return Directive(**args)
-
-
-def grant(**kw: Any) -> Grant:
-    args: dict[str, Any] = {
-        "id": "grt_1",
-        "organization_id": "org_bank",
-        "model_id": "mdl_1",
-        "origin": "acr_1",
-        "granted_by": "prn_rev",
-        "granted_at": AT - 90 * DAY,
-        "expires_at": AT,
-    }
-    args.update(kw)
-    return Grant(**args)
-
-
-def hearing(**kw: Any) -> Hearing:
-    args: dict[str, Any] = {
-        "id": "hrg_1",
-        "act": "directive",
-        "act_id": "dir_1",
-        "model_id": "mdl_1",
-        "organization_ids": ("org_dev",),
-        "grounds": "The model helps with intrusion.",
-        "urgent": False,
-        "opened_by": "prn_admin",
-        "opened_at": AT - 10 * DAY,
-        "hold_by": AT,
-    }
-    args.update(kw)
-    return Hearing(**args)
-
-
-def appeal(**kw: Any) -> Appeal:
-    args: dict[str, Any] = {
-        "id": "apl_1",
-        "model_id": "mdl_1",
-        "organization_id": "org_dev",
-        "grounds": "The authority misread the interval.",
-        "filed_by": "prn_dev",
-        "filed_at": AT - 20 * DAY,
-        "decide_by": AT,
-    }
-    args.update(kw)
-    return Appeal(**args)
+application = partial(rules_data.application, filed_at=AT - 90 * DAY, deadline=AT)
+decision = partial(
+    rules_data.decision, decided_at=AT - 30 * DAY, valid_until=AT, appeal_deadline=AT
+)
+directive = partial(
+    rules_data.directive, issued_at=AT - 40 * DAY, hearing_date=AT - 30 * DAY, sunset_at=AT
+)
+grant = partial(rules_data.grant, granted_at=AT - 90 * DAY, expires_at=AT)
+hearing = partial(rules_data.hearing, opened_at=AT - 10 * DAY, hold_by=AT)
+appeal = partial(rules_data.appeal, filed_at=AT - 20 * DAY, decide_by=AT)
 
 
 # --- deemed approval -------------------------------------------------------------------------

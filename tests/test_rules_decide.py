@@ -350,21 +350,24 @@ def test_a_full_cache_starts_afresh_and_still_answers(monkeypatch: pytest.Monkey
 # --- API keys ------------------------------------------------------------------------------------
 
 
+def with_keys(snap: Snapshot, keys: dict[str, KeyEntry]) -> Snapshot:
+    """`snap`'s organizations and models with these keys (and no grants)."""
+    return Snapshot(
+        snap.version,
+        snap.digest,
+        snap.issued_at,
+        snap.expires_at,
+        snap.organizations,
+        keys,
+        snap.models,
+    )
+
+
 def keyed(secret: str = "s3cret") -> Decider:
     snap = snapshot([model()])
     entry = KeyEntry("k1", "p1", "us", hashlib.sha256(secret.encode()).hexdigest(), "app")
     d = Decider()
-    d.swap(
-        Snapshot(
-            snap.version,
-            snap.digest,
-            snap.issued_at,
-            snap.expires_at,
-            snap.organizations,
-            {"k1": entry},
-            snap.models,
-        )
-    )
+    d.swap(with_keys(snap, {"k1": entry}))
     return d
 
 
@@ -402,17 +405,7 @@ def test_a_full_key_cache_starts_afresh(monkeypatch: pytest.MonkeyPatch) -> None
     snap = d.snapshot
     assert snap is not None
     second = KeyEntry("k2", "p2", "br", hashlib.sha256(b"other").hexdigest(), "api")
-    d.swap(
-        Snapshot(
-            snap.version,
-            snap.digest,
-            snap.issued_at,
-            snap.expires_at,
-            snap.organizations,
-            {**snap.keys, "k2": second},
-            snap.models,
-        )
-    )
+    d.swap(with_keys(snap, {**snap.keys, "k2": second}))
     for _ in range(2):
         assert d.authenticate("clr_k1_s3cret") is not None
         assert d.authenticate("clr_k2_other") == second

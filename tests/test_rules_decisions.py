@@ -10,6 +10,7 @@ deemed refusal) and one deemed at the very second of the deadline.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -29,10 +30,11 @@ from clearance.register import (
 )
 from clearance.register._decisions import citable_rules, decide, deem_decision, prescribed_tier
 from clearance.register._events import Change, Event
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import NOW, refused
 
 FRAMEWORK = load(small())
-NOW = dt.datetime(2026, 9, 1, 12, tzinfo=dt.UTC)
 FILED = NOW - dt.timedelta(days=100)
 DEADLINE = FILED + dt.timedelta(days=90)
 
@@ -88,24 +90,12 @@ DEVELOPER = principal("pri_dan", "org_dev", "developer")
 REASON = Reason(text="The cyber evaluation rules out c2.", rules=("cyber",), evidence=(LAB.sha256,))
 
 
-def application(**changes: Any) -> Application:
-    """An application under review by REVIEWER, filed 100 days ago (10 days overdue)."""
-    fields: dict[str, Any] = {
-        "id": "app_1",
-        "model_id": "mdl_1",
-        "organization_id": "org_dev",
-        "framework_digest": "ab" * 32,
-        "requested_tier": "public",
-        "requested_jurisdictions": ("t1", "t2"),
-        "evidence": (LAB,),
-        "assessment": ASSESSMENT,
-        "state": "under_review",
-        "reviewer_id": REVIEWER.id,
-        "filed_at": FILED,
-        "deadline": DEADLINE,
-    }
-    fields.update(changes)
-    return Application(**fields)
+# an application under review by REVIEWER, filed 100 days ago (10 days overdue)
+application = partial(
+    rules_data.application, framework_digest="ab" * 32, requested_jurisdictions=("t1", "t2"),
+    evidence=(LAB,), assessment=ASSESSMENT, reviewer_id=REVIEWER.id, filed_at=FILED,
+    deadline=DEADLINE,
+)  # fmt: skip
 
 
 def decide_on(**changes: Any) -> Change:
@@ -142,12 +132,6 @@ def decision_of(change: Change) -> Decision:
     decision = change.records[1]
     assert isinstance(decision, Decision)
     return decision
-
-
-def refused(kind: type[Exception], message: str, act: Any, **changes: Any) -> None:
-    with pytest.raises(kind) as error:
-        act(**changes)
-    assert str(error.value) == message
 
 
 # --- what a decision may cite ---------------------------------------------------------------------

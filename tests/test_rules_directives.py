@@ -8,7 +8,7 @@ second before, a sunset exactly reached and a second before, the last renewal th
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,7 +19,6 @@ from clearance.register import (
     expire_directive,
     issue_directive,
     model_status,
-    order_directive,
     renew_directive,
 )
 from clearance.register._events import SCHEDULER, Change
@@ -28,17 +27,14 @@ from clearance.register._records import (
     Grant,
     Hearing,
     Limits,
-    ModelConfig,
     Organization,
-    Principal,
     Renewal,
     Scope,
 )
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, DAY, NOW, REVIEWER, SECOND, model
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 # every clock of the procedure a different length, so that one read in place of another shows
 FRAMEWORK = load(
     small(
@@ -49,33 +45,10 @@ FRAMEWORK = load(
         }
     )
 )
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-MODEL = ModelConfig(
-    id="mdl_1", organization_id="org_dev", name="frontier-1", version="1.0",
-    weights_digest="a" * 64, channels=("api", "app"), created_at=NOW,
-)  # fmt: skip
-
-
-def directive(**kw: Any) -> Directive:
-    args: dict[str, Any] = {
-        "id": "dir_old",
-        "model_id": MODEL.id,
-        "action": "halt",
-        "grounds": "The model helps with intrusion.",
-        "issued_by": ADMIN.id,
-        "issued_at": NOW - 40 * DAY,
-        "hearing_date": NOW - 30 * DAY,
-        "sunset_at": NOW + 20 * DAY,
-    }
-    args.update(kw)
-    return Directive(**args)
+MODEL = model(channels=("api", "app"))
+directive = partial(
+    rules_data.directive, id="dir_old", issued_at=NOW - 40 * DAY, hearing_date=NOW - 30 * DAY
+)
 
 
 def issue(**kw: Any) -> Change:
@@ -421,24 +394,10 @@ def test_a_directive_no_longer_in_force_does_not_expire() -> None:
 # --- in effect at once only when urgent (the order around issue_directive) ----------------------
 
 
-def order(urgent: bool, action: str = "halt", **kw: Any) -> Change:
-    args: dict[str, Any] = {
-        "new_id": "dir_new",
-        "hearing_id": "hrg_1",
-        "model": MODEL,
-        "admin": ADMIN,
-        "action": action,
-        "grounds": "Serious misuse reported.",
-        "scope": Scope(),
-        "urgent": urgent,
-        "active": (),
-        "framework": FRAMEWORK,
-        "grant_ids": (),
-        "limits": None,
-        "now": NOW,
-    }
-    args.update(kw)
-    return order_directive(**args)
+order = partial(
+    rules_data.order, new_id="dir_new", model=MODEL, admin=ADMIN, framework=FRAMEWORK,
+    grounds="Serious misuse reported.",
+)  # fmt: skip
 
 
 def test_a_halt_without_urgent_is_only_proposed_until_its_hearing() -> None:

@@ -7,21 +7,14 @@ refusal is a Forbidden whose sentence names who was refused and why.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from clearance.errors import Forbidden
 from clearance.register._duties import require_independent, require_member, require_role
-from clearance.register._records import Principal
+from tests.rules_data import DEVELOPER, principal
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer",
-    roles=("reviewer", "appeal_panel"), conflicts=("org_rival", "org_dev"), created_at=NOW,
-)  # fmt: skip
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
+REVIEWER = principal(
+    "prn_rev", "Rita Reviewer", "reviewer", "appeal_panel", conflicts=("org_rival", "org_dev")
 )
 
 

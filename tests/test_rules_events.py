@@ -15,15 +15,12 @@ from pydantic import ValidationError
 
 from clearance.register._events import SCHEDULER, Change, Event, EventKind
 from clearance.register._records import Grant
-
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
+from tests import rules_data
+from tests.rules_data import NOW
 
 
 def grant(id: str) -> Grant:
-    return Grant(
-        id=id, organization_id="org_bank", model_id="mdl_1", origin="acr_1",
-        granted_by="prn_rev", granted_at=NOW,
-    )  # fmt: skip
+    return rules_data.grant(id=id)
 
 
 def event(subject: str, kind: str = "grant.issued") -> Event:

@@ -10,8 +10,6 @@ only on confidential evidence; a read is logged with the reader and the digest, 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 
 from clearance.errors import Conflict, Forbidden
@@ -24,31 +22,11 @@ from clearance.register._evidence import (
     recognise_holder,
 )
 from clearance.register._records import EvidenceGrant, Principal
+from tests.rules_data import ADMIN, DEVELOPER, NOW, PARTNER, REVIEWER, principal
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
 DIGEST = "d" * 64
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-PANEL = Principal(
-    id="prn_panel", organization_id="org_authority", name="Pat Panel", roles=("appeal_panel",),
-    created_at=NOW,
-)  # fmt: skip
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
-)
-RIVAL = Principal(
-    id="prn_rival", organization_id="org_rival", name="Rob Rival", roles=("developer",),
-    created_at=NOW,
-)  # fmt: skip
-PARTNER = Principal(
-    id="prn_bank", organization_id="org_bank", name="Ben Bank", roles=("partner",), created_at=NOW
-)
+PANEL = principal("prn_panel", "Pat Panel", "appeal_panel")
+RIVAL = principal("prn_rival", "Rob Rival", "developer", organization_id="org_rival")
 
 
 def evidence_grant(principal_id: str) -> EvidenceGrant:

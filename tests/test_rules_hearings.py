@@ -8,61 +8,33 @@ second before.
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
 
 from clearance.errors import Conflict, Forbidden, InvalidInput
-from clearance.register import Hearing, HearingReason, Principal, file_submission, open_hearing
+from clearance.register import Hearing, HearingReason, file_submission, open_hearing
 from clearance.register._events import SCHEDULER, Change
 from clearance.register._hearings import check_closing, closed, lapsed
 from clearance.register._records import Limits, Scope, Submission
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, DAY, DEVELOPER, NOW, REVIEWER, SECOND
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 # a hearing date unlike any other clock of the procedure, so that one read for another shows
 FRAMEWORK = load(small(procedure={"hearing_within_days": 9, "appeal_window_days": 21}))
 DIGEST = "e" * 64
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
-)
-PARTNER = Principal(
-    id="prn_bank", organization_id="org_bank", name="Pat Partner", roles=("partner",),
-    created_at=NOW,
-)  # fmt: skip
+PARTNER = rules_data.principal("prn_bank", "Pat Partner", "partner", organization_id="org_bank")
 SUBMISSION = Submission(
     id="sub_1", text="The halt rests on a run we withdrew.", evidence=(DIGEST,),
     filed_by=DEVELOPER.id, filed_at=NOW - DAY,
 )  # fmt: skip
-
-
-def hearing(**kw: Any) -> Hearing:
-    args: dict[str, Any] = {
-        "id": "hrg_1",
-        "act": "directive",
-        "act_id": "dir_1",
-        "model_id": "mdl_1",
-        "organization_ids": ("org_bank", "org_dev"),
-        "grounds": "The model helps with c2 tasks in the field.",
-        "urgent": False,
-        "opened_by": ADMIN.id,
-        "opened_at": NOW - 8 * DAY,
-        "hold_by": NOW + SECOND,
-        "submissions": (SUBMISSION,),
-    }
-    args.update(kw)
-    return Hearing(**args)
+hearing = partial(
+    rules_data.hearing, organization_ids=("org_bank", "org_dev"),
+    grounds="The model helps with c2 tasks in the field.", opened_by=ADMIN.id,
+    opened_at=NOW - 8 * DAY, hold_by=NOW + SECOND, submissions=(SUBMISSION,),
+)  # fmt: skip
 
 
 def submit(**kw: Any) -> Change:

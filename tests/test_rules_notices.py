@@ -8,44 +8,26 @@ An event of none of these kinds, or one about no model, tells nobody.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
 
 from clearance.register._events import Event
 from clearance.register._notices import notice_recipients
-from clearance.register._records import (
-    AccessRequest,
-    Appeal,
-    Grant,
-    Hearing,
-    ModelConfig,
-    Record,
-)
+from clearance.register._records import Record
+from tests.rules_data import NOW, access_request, appeal, grant, hearing, model
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-MODEL = ModelConfig(
-    id="mdl_1", organization_id="org_dev", name="frontier-1", version="1.0",
-    weights_digest="a" * 64, created_at=NOW,
+MODEL = model()
+HEARING = hearing(
+    act="grant_revocation", act_id="grt_1", organization_ids=("org_dev", "org_bank"),
+    grounds="Misuse.", opened_at=NOW, hold_by=NOW,
 )  # fmt: skip
-HEARING = Hearing(
-    id="hrg_1", act="grant_revocation", act_id="grt_1", model_id="mdl_1",
-    organization_ids=("org_dev", "org_bank"), grounds="Misuse.", urgent=False,
-    opened_by="prn_admin", opened_at=NOW, hold_by=NOW,
+APPEAL = appeal(
+    organization_id="org_bank", grounds="Misread.", filed_by="prn_bank", filed_at=NOW,
+    decide_by=NOW, act="grant_revocation", act_id="grt_1",
 )  # fmt: skip
-APPEAL = Appeal(
-    id="apl_1", model_id="mdl_1", organization_id="org_bank", grounds="Misread.",
-    filed_by="prn_bank", filed_at=NOW, decide_by=NOW, act="grant_revocation", act_id="grt_1",
-)  # fmt: skip
-REQUEST = AccessRequest(
-    id="acr_1", organization_id="org_bank", model_id="mdl_1", use_case="fraud-analysis",
-    filed_by="prn_bank", filed_at=NOW,
-)  # fmt: skip
-GRANT = Grant(
-    id="grt_1", organization_id="org_bank", model_id="mdl_1", origin="acr_1",
-    granted_by="prn_rev", granted_at=NOW,
-)  # fmt: skip
+REQUEST = access_request()
+GRANT = grant()
 OTHER_GRANT = GRANT.model_copy(update={"id": "grt_2", "organization_id": "org_insurer"})
 
 

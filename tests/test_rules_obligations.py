@@ -8,7 +8,7 @@ beside a restriction or a halt already in force; a weakened condition by each of
 
 from __future__ import annotations
 
-import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,12 +17,10 @@ from clearance.errors import Conflict, Forbidden, InvalidInput
 from clearance.register import (
     ConditionDeparture,
     Consequence,
-    Decision,
     Directive,
     Fulfilment,
     Hearing,
     Obligation,
-    Principal,
     Reason,
     Scope,
 )
@@ -40,11 +38,10 @@ from clearance.register._obligations import (
     review_fulfilment,
     settle_conditions,
 )
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import DAY, DEVELOPER, NOW, REVIEWER, SECOND
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 DIGEST = "b" * 64
 RULES: list[dict[str, Any]] = [
     {
@@ -95,18 +92,11 @@ ASSESSMENT: dict[str, Any] = {
         {"rule": "rt-general"},
     ]
 }
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
-)
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer", roles=("reviewer",),
-    created_at=NOW,
-)  # fmt: skip
-DECISION = Decision(
-    id="dec_42", application_id="app_1", model_id="mdl_1", outcome="approved_with_conditions",
-    tier="public_safeguarded", jurisdictions=("t1",), reasons=(Reason(text="Conditions."),),
-    assessed_tier="public_safeguarded", decided_by=REVIEWER.id, decided_at=NOW,
-    valid_until=NOW + 365 * DAY, appeal_deadline=NOW + 30 * DAY,
+DECISION = rules_data.decision(
+    id="dec_42", outcome="approved_with_conditions", tier="public_safeguarded",
+    reasons=(Reason(text="Conditions."),), assessed_tier="public_safeguarded",
+    decided_by=REVIEWER.id, decided_at=NOW, valid_until=NOW + 365 * DAY,
+    appeal_deadline=NOW + 30 * DAY,
 )  # fmt: skip
 HALT = Consequence(action="halt")
 CAP_INTERNAL = Consequence(action="cap_tier", tier="internal")
@@ -142,20 +132,11 @@ def fulfilment(**kw: Any) -> Fulfilment:
     return Fulfilment(**args)
 
 
-def directive(**kw: Any) -> Directive:
-    args: dict[str, Any] = {
-        "id": "dir_old",
-        "model_id": "mdl_1",
-        "action": "restrict",
-        "grounds": "Restricted.",
-        "scope": Scope(groups=("t1",), tiers=("public_safeguarded",)),
-        "issued_by": "prn_admin",
-        "issued_at": NOW - 5 * DAY,
-        "hearing_date": NOW + 5 * DAY,
-        "sunset_at": NOW + 50 * DAY,
-    }
-    args.update(kw)
-    return Directive(**args)
+directive = partial(
+    rules_data.directive, id="dir_old", action="restrict", grounds="Restricted.",
+    scope=Scope(groups=("t1",), tiers=("public_safeguarded",)), issued_at=NOW - 5 * DAY,
+    hearing_date=NOW + 5 * DAY, sunset_at=NOW + 50 * DAY,
+)  # fmt: skip
 
 
 def settle(*given: str | Condition) -> tuple[tuple[Settled, ...], tuple[ConditionDeparture, ...]]:

@@ -10,19 +10,15 @@ upheld one stands; a deadline passed is the framework's consequence from that ve
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import pytest
 
 from clearance.errors import Conflict, Forbidden, InvalidInput
 from clearance.register import (
-    AccessRequest,
     Appeal,
     AppealedAct,
-    Application,
-    Decision,
-    Directive,
-    Grant,
     Principal,
     Reason,
     Vote,
@@ -33,20 +29,15 @@ from clearance.register import (
     vote_on_appeal,
 )
 from clearance.register._events import SCHEDULER, Change
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, DAY, NOW, SECOND
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
 # the panel's deadline and the application's review clock of different lengths
 PROCEDURE = {"appeal_panel_size": 3, "appeal_decision_days": 45, "decision_days": 70}
 FRAMEWORK = load(small(procedure=PROCEDURE))
 ESCALATE = load(small(procedure={**PROCEDURE, "appeal_on_missed": "escalate"}))
 DIGEST = "d" * 64
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
 
 
 def member(n: int, **kw: Any) -> Principal:
@@ -62,51 +53,32 @@ def member(n: int, **kw: Any) -> Principal:
 
 
 M1, M2, M3, M4 = member(1), member(2), member(3), member(4)
-APPLICATION = Application(
-    id="app_1", model_id="mdl_1", organization_id="org_dev", framework_digest=DIGEST,
-    requested_tier="public", requested_jurisdictions=("t1",), assessment={},
-    filed_at=NOW - 100 * DAY, deadline=NOW - 10 * DAY, reviewer_id="prn_rev", state="decided",
-    decision_id="dec_1", excluded_reviewers=("prn_zed",),
+APPLICATION = rules_data.application(
+    framework_digest=DIGEST, filed_at=NOW - 100 * DAY, deadline=NOW - 10 * DAY,
+    reviewer_id="prn_rev", state="decided", decision_id="dec_1", excluded_reviewers=("prn_zed",),
 )  # fmt: skip
-DECISION = Decision(
-    id="dec_1", application_id="app_1", model_id="mdl_1", outcome="denied", tier="halted",
-    jurisdictions=(), reasons=(Reason(text="The evidence does not rule out c2."),),
-    assessed_tier="internal", decided_by="prn_chief", decided_at=NOW - 10 * DAY,
-    valid_until=NOW + 355 * DAY, appeal_deadline=NOW + 11 * DAY,
+DECISION = rules_data.decision(
+    outcome="denied", tier="halted", jurisdictions=(),
+    reasons=(Reason(text="The evidence does not rule out c2."),), assessed_tier="internal",
+    decided_by="prn_chief", decided_at=NOW - 10 * DAY, valid_until=NOW + 355 * DAY,
+    appeal_deadline=NOW + 11 * DAY,
 )  # fmt: skip
-DIRECTIVE = Directive(
-    id="dir_1", model_id="mdl_1", action="halt", grounds="c2 uplift in the field.",
-    issued_by="prn_admin", issued_at=NOW - 5 * DAY, hearing_date=NOW + 9 * DAY,
+DIRECTIVE = rules_data.directive(
+    grounds="c2 uplift in the field.", issued_at=NOW - 5 * DAY, hearing_date=NOW + 9 * DAY,
     sunset_at=NOW + 85 * DAY,
 )  # fmt: skip
-REQUEST = AccessRequest(
-    id="acr_1", organization_id="org_bank", model_id="mdl_1", use_case="fraud-analysis",
-    filed_by="prn_bank", filed_at=NOW - 20 * DAY, state="refused", reasons="Not needed.",
-    decided_by="prn_rev", decided_at=NOW - 15 * DAY, excluded=("prn_zed",),
+REQUEST = rules_data.access_request(
+    filed_at=NOW - 20 * DAY, state="refused", reasons="Not needed.", decided_by="prn_rev",
+    decided_at=NOW - 15 * DAY, excluded=("prn_zed",),
 )  # fmt: skip
-GRANT = Grant(
-    id="grt_1", organization_id="org_bank", model_id="mdl_1", use_cases=("fraud-analysis",),
-    origin="acr_1", granted_by="prn_rev", granted_at=NOW - 30 * DAY, state="revoked",
+GRANT = rules_data.grant(
+    use_cases=("fraud-analysis",), granted_at=NOW - 30 * DAY, state="revoked",
     revoked_by="prn_admin", revoked_at=NOW - 3 * DAY,
 )  # fmt: skip
-
-
-def appeal(**kw: Any) -> Appeal:
-    args: dict[str, Any] = {
-        "id": "apl_1",
-        "decision_id": "dec_1",
-        "model_id": "mdl_1",
-        "organization_id": "org_dev",
-        "grounds": "The authority misread the interval.",
-        "filed_by": "prn_dev",
-        "filed_at": NOW - 10 * DAY,
-        "decide_by": NOW + SECOND,
-        "act": "decision",
-        "act_id": "dec_1",
-        "excluded": ("prn_chief", "prn_rev"),
-    }
-    args.update(kw)
-    return Appeal(**args)
+appeal = partial(
+    rules_data.appeal, decision_id="dec_1", decide_by=NOW + SECOND, act="decision", act_id="dec_1",
+    excluded=("prn_chief", "prn_rev"),
+)  # fmt: skip
 
 
 def act_appeal(act: str, act_id: str, **kw: Any) -> Appeal:

@@ -10,7 +10,6 @@ developer; a principal manages its own keys, an administrator anyone's.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from typing import Any
 
@@ -28,46 +27,17 @@ from clearance.register._parties import (
     register_model,
     revoke_keys,
 )
-from clearance.register._records import ModelConfig, Organization, Principal
+from clearance.register._records import Principal
+from tests import rules_data
 from tests.framework_data import load, small
+from tests.rules_data import ADMIN, DEVELOPER, NOW, model
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
 FRAMEWORK = load(small())  # one sector: military
 SALT = bytes(range(32))
-ADMIN = Principal(
-    id="prn_admin", organization_id="org_authority", name="Ada Admin", roles=("admin",),
-    created_at=NOW,
-)  # fmt: skip
-REVIEWER = Principal(
-    id="prn_rev", organization_id="org_authority", name="Rita Reviewer",
-    roles=("reviewer", "appeal_panel"), created_at=NOW,
-)  # fmt: skip
-DEVELOPER = Principal(
-    id="prn_dev", organization_id="org_dev", name="Dana Dev", roles=("developer",), created_at=NOW
-)
-AUTHORITY = Organization(
-    id="org_authority", name="Authority", kind="authority", jurisdiction="GB", created_at=NOW
-)
-DEV_ORG = Organization(
-    id="org_dev", name="Dev Lab", kind="developer", jurisdiction="US", created_at=NOW
-)
-PARTNER_ORG = Organization(
-    id="org_bank", name="Bank", kind="partner", jurisdiction="US", created_at=NOW
-)
-
-
-def model(**kw: Any) -> ModelConfig:
-    args: dict[str, Any] = {
-        "id": "mdl_1",
-        "organization_id": "org_dev",
-        "name": "frontier-1",
-        "version": "1.0",
-        "weights_digest": "a" * 64,
-        "channels": ("api",),
-        "created_at": NOW,
-    }
-    args.update(kw)
-    return ModelConfig(**args)
+REVIEWER = rules_data.principal("prn_rev", "Rita Reviewer", "reviewer", "appeal_panel")
+AUTHORITY = rules_data.organization("org_authority", "Authority", "authority", "GB")
+DEV_ORG = rules_data.organization("org_dev", "Dev Lab", "developer", "US")
+PARTNER_ORG = rules_data.organization("org_bank", "Bank", "partner", "US")
 
 
 def principal(**kw: Any) -> Principal:

@@ -13,23 +13,9 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from clearance.register._records import Consequence, Grant, Limits
+from clearance.register._records import Consequence, Limits
 from clearance.register._values import MAX_SAFE_INTEGER
-
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-
-
-def grant(**kw: object) -> Grant:
-    args: dict[str, object] = {
-        "id": "grt_1",
-        "organization_id": "org_bank",
-        "model_id": "mdl_1",
-        "origin": "acr_1",
-        "granted_by": "prn_rev",
-        "granted_at": NOW,
-    }
-    args.update(kw)
-    return Grant.model_validate(args)
+from tests.rules_data import NOW, grant
 
 
 def message(error: pytest.ExceptionInfo[ValidationError]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 import pytest
@@ -19,76 +20,26 @@ from clearance.register._records import (
     Application,
     Decision,
     Directive,
-    ModelConfig,
-    Reason,
     Scope,
 )
 from clearance.register._status import ModelStatus, model_status
+from tests import rules_data
+from tests.rules_data import DAY, NOW, SECOND, model
 
-NOW = dt.datetime(2026, 9, 1, 12, 0, tzinfo=dt.UTC)
-DAY = dt.timedelta(days=1)
-SECOND = dt.timedelta(seconds=1)
-MODEL = ModelConfig(
-    id="mdl_1", organization_id="org_dev", name="frontier-1", version="1.0",
-    weights_digest="a" * 64, channels=("api", "app"), created_at=NOW,
-)  # fmt: skip
+MODEL = model(channels=("api", "app"))
 NONE = ModelStatus(
     model_id="mdl_1", name="frontier-1", organization_id="org_dev", status="unreviewed"
 )
-
-
-def application(**kw: Any) -> Application:
-    args: dict[str, Any] = {
-        "id": "app_2",
-        "model_id": "mdl_1",
-        "organization_id": "org_dev",
-        "framework_digest": "f" * 64,
-        "requested_tier": "public",
-        "requested_jurisdictions": ("t1",),
-        "assessment": {},
-        "state": "under_review",
-        "filed_at": NOW - 5 * DAY,
-        "deadline": NOW + 85 * DAY,
-    }
-    args.update(kw)
-    return Application(**args)
-
-
-def decision(**kw: Any) -> Decision:
-    args: dict[str, Any] = {
-        "id": "dec_1",
-        "application_id": "app_1",
-        "model_id": "mdl_1",
-        "outcome": "approved_with_conditions",
-        "tier": "public",
-        "jurisdictions": ("t1", "t2"),
-        "tiers": {"t1": "public", "t2": "approved_partners"},
-        "sector_tiers": {"t2": {"military": "internal"}},
-        "conditions": ("Report misuse within 72 hours.",),
-        "reasons": (Reason(text="The evidence rules out c2."),),
-        "assessed_tier": "public",
-        "decided_at": NOW - 30 * DAY,
-        "valid_until": NOW + 335 * DAY,
-        "appeal_deadline": NOW - 2 * DAY,
-    }
-    args.update(kw)
-    return Decision(**args)
-
-
-def directive(**kw: Any) -> Directive:
-    args: dict[str, Any] = {
-        "id": "dir_1",
-        "model_id": "mdl_1",
-        "action": "halt",
-        "grounds": "The model helps with intrusion.",
-        "issued_by": "prn_admin",
-        "issued_at": NOW - 10 * DAY,
-        "hearing_date": NOW - 3 * DAY,
-        "sunset_at": NOW + 20 * DAY,
-        "urgent": True,
-    }
-    args.update(kw)
-    return Directive(**args)
+application = partial(rules_data.application, id="app_2")
+decision = partial(
+    rules_data.decision,
+    outcome="approved_with_conditions",
+    jurisdictions=("t1", "t2"),
+    tiers={"t1": "public", "t2": "approved_partners"},
+    sector_tiers={"t2": {"military": "internal"}},
+    conditions=("Report misuse within 72 hours.",),
+)
+directive = partial(rules_data.directive, urgent=True)
 
 
 def approved(**kw: Any) -> ModelStatus:

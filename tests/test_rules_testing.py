@@ -34,6 +34,7 @@ from clearance.register._testing import (
 )
 from clearance.register._testing import testing_grant as issue_testing_grant
 from tests.framework_data import load, small
+from tests.rules_data import refused
 from tests.test_rules_applications import AUTHORITY, MODEL, TESTING
 from tests.test_rules_decisions import (
     ASSESSMENT,
@@ -51,12 +52,6 @@ from tests.test_rules_decisions import (
 UPSTREAM = "http://10.0.0.5:8000/v1"
 STOPPED = NOW - dt.timedelta(days=12)
 """When the clock stopped for the testing access the developer owes (at filing)."""
-
-
-def refused(kind: type[Exception], message: str, act: Any, *args: Any, **kw: Any) -> None:
-    with pytest.raises(kind) as error:
-        act(*args, **kw)
-    assert str(error.value) == message
 
 
 # --- the pre-release upstream's address ----------------------------------------------------------
