@@ -1,4 +1,4 @@
-"""The strict tools run as part of the suite: ruff on everything, mypy --strict on the package."""
+"""The strict tools run in the suite: ruff (lint and layout) everywhere, mypy --strict on src."""
 
 from __future__ import annotations
 
@@ -16,6 +16,14 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_is_clean() -> None:
     # through the running interpreter: the venv's ruff, whether or not the venv is activated
     result = run(sys.executable, "-m", "ruff", "check", "src", "tests", "bench", "scripts")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_clean() -> None:
+    # one layout everywhere, so that a diff shows only what changed
+    result = run(
+        sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "bench", "scripts"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 

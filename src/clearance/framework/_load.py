@@ -50,7 +50,6 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[mi
             raise _UnreadableValue(None, None, problem, node.start_mark) from None
 
 
-
 def parse_framework(text: str, source: str = "<framework>") -> Framework:
     """Parse and validate a framework from YAML text; `source` names it in error messages.
 

@@ -138,9 +138,7 @@ def decided_table(
                         f"sector_tiers.{group}.{sector}: {value} is above this cell's cap "
                         f"{cap}; a departure needs a written justification"
                     )
-                departures.append(
-                    Departure(group=group, sector=sector, prescribed=cap, tier=value)
-                )
+                departures.append(Departure(group=group, sector=sector, prescribed=cap, tier=value))
     return Table(table, _sector_cells(table, capped, given), tuple(departures))
 
 
@@ -172,9 +170,7 @@ def _sector_cells(
         for sector in sorted(sectors):
             explicit = given.get(group, {}).get(sector)
             value = (
-                explicit
-                if explicit is not None
-                else most_closed(group_tier, capped[group][sector])
+                explicit if explicit is not None else most_closed(group_tier, capped[group][sector])
             )
             if value != group_tier:
                 cells[sector] = value
@@ -193,4 +189,3 @@ def check_known(
             f"{where or what}: unknown {what} {', '.join(repr(u) for u in unknown)}; "
             f"valid: {', '.join(valid) or '(none)'}"
         )
-

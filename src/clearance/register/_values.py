@@ -70,7 +70,6 @@ MAX_SAFE_INTEGER = 2**53 - 1
 which holds no integer a double cannot."""
 
 
-
 def bare_digest(value: Any) -> Any:
     """A SHA-256 digest as hex: `sha256:<hex>` (as pages show it) and bare hex both accepted."""
     if isinstance(value, str):
