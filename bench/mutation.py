@@ -86,6 +86,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_rules_adverse.py", "tests/test_rules_directives.py"],
         [],
     ),
+    "register/_standing.py": (["tests/test_rules_standing.py"], []),
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped"}

@@ -203,3 +203,66 @@ def test_a_consumer_app_key_calls_on_the_app_channel(deployed: Deployment) -> No
     )
     assert call(deployed, "partner-app", "atlas-app") == "channel_not_permitted"
     assert call(deployed, "partner", "atlas-app") == "allowed"
+
+
+def test_a_directives_grants_end_with_the_directive(deployed: Deployment) -> None:
+    reg = deployed.reg
+    reg.ok(
+        "dev",
+        "POST",
+        "/models",
+        json={"name": "atlas-held", "version": "1", "weights_digest": WEIGHTS},
+    )
+    application = reg.ok(
+        "dev",
+        "POST",
+        "/applications",
+        json={
+            "model": "atlas-held",
+            "requested_tier": "public",
+            "requested_jurisdictions": ["tier-1"],
+        },
+    )
+    reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
+    reg.ok(
+        "reviewer",
+        "POST",
+        f"/applications/{application['id']}/decision",
+        json={
+            "outcome": "approved",
+            "tiers": {"tier-1": "approved_partners"},
+            "reasons": [{"text": "Partners only.", "rules": ["evidence.missing"]}],
+            "justification": "Gateway test fixture.",
+        },
+    )
+    deployed.wait_for_snapshot_with(
+        lambda s: "atlas-held" in s.models and s.models["atlas-held"].tiers, timeout=5
+    )
+    assert call(deployed, "partner", "atlas-held") == "no_grant"
+    # a restriction to the partner grants it access in the same act ...
+    restrict = {
+        "action": "restrict",
+        "model": "atlas-held",
+        "grounds": "Only Agency One while the incident is examined.",
+        "organizations": ["Agency One"],
+        "urgent": True,
+    }
+    restricted = reg.ok("admin", "POST", "/directives", json=restrict)
+    deployed.wait_for_snapshot_with(
+        lambda s: s.models["atlas-held"].restricted_organizations, timeout=5
+    )
+    assert call(deployed, "partner", "atlas-held") == "allowed"
+    # ... and the restore that supersedes it takes that grant with it: the partner never asked
+    restore = {"action": "restore", "model": "atlas-held", "grounds": "Examined."}
+    reg.ok("admin", "POST", "/directives", json=restore)
+    deployed.wait_for_snapshot_with(
+        lambda s: not s.models["atlas-held"].restricted_organizations, timeout=5
+    )
+    assert call(deployed, "partner", "atlas-held") == "no_grant"
+    grants = reg.ok("admin", "GET", "/grants")["items"]
+    (ended,) = [g for g in grants if g["origin"] == restricted["id"]]
+    admin = reg.ok("admin", "GET", "/principals/me")["id"]
+    assert (ended["state"], ended["revoked_by"]) == ("revoked", admin)
+    events = reg.ok(None, "GET", "/events?limit=500")["items"]
+    (said,) = [e for e in events if e["kind"] == "grant.revoked" and e["subject"] == ended["id"]]
+    assert said["data"]["reason"] == f"directive {restricted['id']} is superseded"

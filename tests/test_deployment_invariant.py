@@ -40,6 +40,7 @@ from clearance.register import (
     decide,
     decide_access,
     deem_decision,
+    ended_with,
     expire_grant,
     file_appeal,
     file_application,
@@ -176,7 +177,10 @@ class World:
         return f"{prefix}{next(self.counter)}"
 
     def apply(self, change: Change) -> None:
+        """As the store writes a change: its records, then the grants its acts end."""
         for record in change.records:
+            self.records[(type(record).__name__, record.id)] = record
+        for record in ended_with(change, self.all(Grant)).records:
             self.records[(type(record).__name__, record.id)] = record
 
     def all(self, kind: type[Any]) -> list[Any]:
@@ -411,6 +415,13 @@ def cell_cap(assessment: dict[str, Any], requested: TierId, group: str, sector: 
     return most_closed(requested, cap)
 
 
+def origin_stands(world: World, grant: Grant, now: dt.datetime) -> bool:
+    issued_by = world.records.get(("Directive", grant.origin))
+    if not isinstance(issued_by, Directive):
+        return True
+    return issued_by.state == "active" and issued_by.sunset_at > now
+
+
 def grant_covers(grant: Grant, channel: str, use_case: str, country: str, now: dt.datetime) -> bool:
     return (
         grant.state == "active"
@@ -422,7 +433,7 @@ def grant_covers(grant: Grant, channel: str, use_case: str, country: str, now: d
 
 
 @settings(
-    max_examples=150,
+    max_examples=400,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -510,11 +521,14 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
         assert group is not None
         assert channel in model.channels, where
         assert directive is None or directive.action != "halt", where
+        # a grant counts only while the act that issued it stands: a directive's grants live and
+        # die with the directive (an access request's grant stands on its own)
         grants = [
             g
             for g in world.all(Grant)
             if g.organization_id == org.id
             and grant_covers(g, channel, use_case, org.jurisdiction, now)
+            and origin_stands(world, g, now)
         ]
         if directive is not None and directive.action == "restrict":
             scope = directive.scope

@@ -327,3 +327,23 @@ def test_an_answered_question_leaves_the_clock_stopped_while_testing_access_is_o
     assert isinstance(answered, Application)
     assert answered.state == "under_review"
     assert answered.clock_stopped_at == filed and answered.deadline == application.deadline
+
+
+def test_a_decision_ends_the_authoritys_testing_access(deployed: Deployment) -> None:
+    reg = deployed.reg
+    reg.ok("admin", "POST", "/frameworks", content=framework_with_testing("1.0.1", days=30))
+    # thirty days of testing access, but the decision comes first and ends them
+    application = file(reg, "atlas-denied")
+    assert wait_until(deployed, "reviewer", "atlas-denied", 200).status_code == 200
+    reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
+    denial = {"outcome": "denied", "reasons": [{"text": "No.", "rules": ["evidence.missing"]}]}
+    reg.ok("reviewer", "POST", f"/applications/{application['id']}/decision", json=denial)
+    grants = reg.ok("reviewer", "GET", "/grants")["items"]
+    (grant,) = [g for g in grants if g["id"] == application["testing_grant_id"]]
+    reviewer = reg.ok("reviewer", "GET", "/principals/me")["id"]
+    assert (grant["state"], grant["revoked_by"]) == ("revoked", reviewer)
+    events = reg.ok(None, "GET", "/events?limit=500")["items"]
+    (said,) = [e for e in events if e["kind"] == "grant.revoked" and e["subject"] == grant["id"]]
+    assert said["data"]["reason"] == f"application {application['id']} is decided"
+    refused = wait_until(deployed, "reviewer", "atlas-denied", 403)
+    assert refused.json()["error"]["code"] == "model_not_approved"

@@ -118,6 +118,7 @@ from clearance.register._records import (
     Submission,
     Vote,
 )
+from clearance.register._standing import ended_with, ending_models
 from clearance.register._status import ModelStatus, model_status
 from clearance.register._testing import (
     add_authority_evidence,
@@ -199,6 +200,8 @@ __all__ = [
     "directive_due",
     "discrepancies",
     "end_obligations",
+    "ended_with",
+    "ending_models",
     "expire_directive",
     "expire_grant",
     "file_act_appeal",

@@ -31,6 +31,8 @@ from clearance.register import (
     Principal,
     Record,
     RiskReport,
+    ended_with,
+    ending_models,
     model_status,
 )
 from clearance.store import _tables as t
@@ -180,9 +182,17 @@ class Transaction:
         return int(self.connection.scalar(query) or 0)
 
     def apply(self, change: Change) -> None:
-        """Write a change: records, events, the affected models' status, then the hooks."""
+        """Write a change: records, the grants that end with its acts, events, the affected
+        models' status, then the hooks."""
         for record in change.records:
             self._upsert(record)
+        models = ending_models(change)
+        if models:
+            standing = self.find(Grant, model_id=tuple(sorted(models)), state="active")
+            ended = ended_with(change, standing)
+            for record in ended.records:
+                self._upsert(record)
+            change = change + ended
         if change.events:
             self.connection.execute(
                 insert(t.events),
