@@ -188,9 +188,12 @@ def test_clearance_evaluate_reaches_the_real_model_as_the_pre_release_server(
 
     model, url = local_model
     deployed = clocked_deployment
-    # the gateway holds the pre-release server's key in its upstreams file, by URL
+    # the gateway holds the pre-release server's key in its upstreams file, by URL, for the
+    # developer's organization
+    developer = deployed.reg.ids["Atlas Labs"]
+    entry = {"base_url": url, "api_key": KEY, "organization": developer}
     upstreams = tmp_path / "upstreams.json"
-    upstreams.write_text(json.dumps({"pre-release": {"base_url": url, "api_key": KEY}}))
+    upstreams.write_text(json.dumps({"pre-release": entry}))
     deployed.app.state.gateway.set_upstreams(Upstreams.load(upstreams))
     application = file_with_lab_evidence(deployed, "atlas-prerelease", pre_release_upstream=url)
     deployed.reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})

@@ -4,10 +4,15 @@ the file holds for the same URL (the register never holds upstream keys)."""
 
 from __future__ import annotations
 
+import base64
+import json
+
 import httpx
 import pytest
+from sqlalchemy import select
 
 from clearance.gateway import Upstream, Upstreams
+from clearance.store import _tables as t
 from tests.gateway_fixtures import Deployment, FakeUpstreamThread, approve, chat
 
 SERVER_KEY = "sk-developer-server"
@@ -37,13 +42,25 @@ def test_a_model_is_served_by_the_server_its_developer_named(deployment: Deploym
         # default upstream (which would have answered)
         refused = httpx.post(url, json=chat("atlas-own-server"), headers=auth)
         assert refused.status_code >= 400
-        # the gateway's file holds the key for that URL: served
-        gateway.set_upstreams(
-            Upstreams({"*": default, "developer-server": Upstream(server.url, SERVER_KEY)})
-        )
+        # the gateway's file holds the key for that URL, for another organization: still not
+        # this developer's to use
+        developer = deployment.reg.ids["Atlas Labs"]
+        rival = Upstream(server.url, SERVER_KEY, deployment.reg.ids["Agency One"])
+        gateway.set_upstreams(Upstreams({"*": default, "other-server": rival}))
+        borrowed = httpx.post(url, json=chat("atlas-own-server"), headers=auth)
+        assert borrowed.status_code >= 400
+        # ... and for the developer's organization: served
+        own = Upstream(server.url, SERVER_KEY, developer)
+        gateway.set_upstreams(Upstreams({"*": default, "developer-server": own}))
         served = httpx.post(url, json=chat("atlas-own-server", "to the developer"), headers=auth)
         assert served.status_code == 200, served.text
         assert "to the developer" in served.json()["choices"][0]["message"]["content"]
+        # where its server is stays off the public log as it does off the public pages
+        store = deployment.app.state.context.store
+        with store.read() as tx:
+            envelopes = list(tx.connection.scalars(select(t.statements.c.envelope)))
+        logged = b"".join(base64.b64decode(json.loads(e)["payload"]) for e in envelopes)
+        assert b"atlas-own-server" in logged and server.url.encode() not in logged
 
         # the file naming the model wins over the register's URL (no key needed there)
         gateway.set_upstreams(Upstreams({"atlas-own-server": default}))

@@ -22,7 +22,8 @@ def gateway_command(
         ),
     ] = None,
     upstreams: Annotated[
-        Path | None, typer.Option(help="upstreams.json: model name to {base_url, api_key}.")
+        Path | None,
+        typer.Option(help="upstreams.json: model name to {base_url, api_key, organization}."),
     ] = None,
     redis: Annotated[
         str | None, typer.Option(help="Redis URL: shared rate limits and snapshot pushes.")

@@ -208,15 +208,15 @@ class Gateway:
         """Where a call goes: a testing grant's pre-release server (the authority's tests); the
         upstreams file's route for the model; the server its developer named in the register;
         the file's default."""
-        if grant is not None and grant.testing and grant.upstream:
-            return self.upstreams.for_url(grant.upstream)
+        snapshot = self.decider.snapshot
+        entry = snapshot.models.get(model) if snapshot is not None else None
+        if grant is not None and grant.testing and grant.upstream and entry is not None:
+            return self.upstreams.for_url(grant.upstream, entry.organization_id)
         named = self.upstreams.named(model)
         if named is not None:
             return named
-        snapshot = self.decider.snapshot
-        entry = snapshot.models.get(model) if snapshot is not None else None
         if entry is not None and entry.upstream:
-            return self.upstreams.for_url(entry.upstream)
+            return self.upstreams.for_url(entry.upstream, entry.organization_id)
         return self.upstreams.for_model(model)
 
     async def _models(self, scope: Scope, send: Send) -> None:

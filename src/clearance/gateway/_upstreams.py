@@ -5,7 +5,9 @@ public register: `{"model name": {"base_url": "http://host:port/v1", "api_key": 
 `"*"` as the default for models not listed. Without a file, every model goes to the packaged
 fake upstream. A model's server named by its developer in the register (`upstream_url`), when
 the file does not name the model, and its pre-release upstream (for the authority's testing
-grant) are reached at the URL the register holds, with the key of an entry for the same URL.
+grant) are reached at the URL the register holds, with the key of an entry for the same URL
+that names the model's organization (`"organization": "org_..."`): a developer who names another's
+server gets no key of the other's.
 """
 
 from __future__ import annotations
@@ -26,9 +28,14 @@ class Upstream:
 
     base_url: str
     api_key: str = ""
+    organization: str | None = None
+    """The organization whose models' servers this entry is, by URL (see `for_url`)."""
 
     def __repr__(self) -> str:
-        return f"Upstream(base_url={self.base_url!r}, api_key=<{len(self.api_key)} chars>)"
+        return (
+            f"Upstream(base_url={self.base_url!r}, api_key=<{len(self.api_key)} chars>, "
+            f"organization={self.organization!r})"
+        )
 
 
 class Upstreams:
@@ -46,12 +53,13 @@ class Upstreams:
         found = self._routes.get(model)
         return found if found is not None else self._routes.get(DEFAULT)
 
-    def for_url(self, base_url: str) -> Upstream:
-        """A pre-release upstream named by its base URL, with the key of the route that names
-        the same URL in the upstreams file (none otherwise)."""
+    def for_url(self, base_url: str, organization: str) -> Upstream:
+        """A server a developer named in the register, by its base URL, with the key of an entry
+        for the same URL that names that developer's organization (no key otherwise: the URL
+        alone must not earn a developer the key of someone else's server)."""
         url = base_url.rstrip("/")
         for upstream in self._routes.values():
-            if upstream.base_url == url:
+            if upstream.base_url == url and upstream.organization == organization:
                 return upstream
         return Upstream(url)
 
@@ -74,13 +82,18 @@ class Upstreams:
         try:
             data = json.loads(path.read_text())
             for name, item in data.items():
-                routes[name] = Upstream(str(item["base_url"]), str(item.get("api_key", "")))
+                organization = item.get("organization")
+                routes[name] = Upstream(
+                    str(item["base_url"]),
+                    str(item.get("api_key", "")),
+                    None if organization is None else str(organization),
+                )
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidInput(
-                f"{path}: expected {{model: {{base_url, api_key}}}} ({exc!r})"
+                f"{path}: expected {{model: {{base_url, api_key, organization}}}} ({exc!r})"
             ) from None
         return cls(routes)
 
 
 def _normal(upstream: Upstream) -> Upstream:
-    return Upstream(upstream.base_url.rstrip("/"), upstream.api_key)
+    return Upstream(upstream.base_url.rstrip("/"), upstream.api_key, upstream.organization)

@@ -69,8 +69,11 @@ _RECORD_TYPES: dict[str, type[Record]] = {
     "evidence": EvidenceGrant,
     "obligation": Obligation,
 }
-# Defence in depth: no record carries these today, and none may reach a public statement.
-_SECRET_FIELDS = frozenset({"api_key", "key_hash", "key_id", "secret", "pre_release_upstream"})
+# Where the developer's servers are (kept off the public pages too), and defence in depth: no
+# record carries the others today, and none may reach a public statement.
+_SECRET_FIELDS = frozenset(
+    {"api_key", "key_hash", "key_id", "secret", "pre_release_upstream", "upstream_url"}
+)
 """Field names no statement or notice may carry."""
 
 
