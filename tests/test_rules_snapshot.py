@@ -134,6 +134,64 @@ def test_a_lapsed_approval_drops_its_sector_cells_too() -> None:
     assert dict(signed(compiled([lapsed])).models["m"].sector_tiers) == {}
 
 
+def test_a_signed_approval_stops_serving_at_its_validity_end_within_the_snapshots_life() -> None:
+    # signed ten seconds before the approval ends; the snapshot lives five minutes
+    ends = NOW + dt.timedelta(seconds=10)
+    snap = signed(compiled([status(valid_until=ends)]))
+    assert snap.models["m"].valid_until == ends.timestamp()
+    decider = Decider()
+    decider.swap(snap)
+    before = decider.decide_uncached("us", "m", "", NOW.timestamp(), "api")
+    assert before.allowed and before.valid_until == ends.timestamp()
+    assert code(snap, "us", when=ends - dt.timedelta(seconds=1)) == "allowed"
+    assert code(snap, "us", when=ends) == "model_not_approved"
+    # a cached admission ends with the approval too
+    assert decider.decide("us", "m", "", NOW.timestamp()).allowed
+    assert decider.decide("us", "m", "", ends.timestamp()).code == "model_not_approved"
+
+
+def test_an_approval_that_lasts_past_the_snapshot_still_carries_its_end() -> None:
+    ends = NOW + dt.timedelta(days=300)
+    snap = signed(compiled([status(valid_until=ends)]))
+    verdict = Decider()
+    verdict.swap(snap)
+    allowed = verdict.decide_uncached("us", "m", "", NOW.timestamp(), "api")
+    assert allowed.valid_until == snap.expires_at < ends.timestamp()
+    assert compiled([status(valid_until=ends)])["models"]["m"]["valid_until"] == ends.timestamp()
+
+
+def test_only_a_standing_table_carries_an_end() -> None:
+    ends = NOW + dt.timedelta(days=1)
+    pending = status("pending", valid_until=ends)
+    halted = status("halted", tier="halted", valid_until=ends)
+    assert "valid_until" not in compiled([pending])["models"]["m"]
+    assert "valid_until" not in compiled([halted])["models"]["m"]
+    assert "valid_until" not in compiled([status()])["models"]["m"]
+    assert "valid_until" not in compiled([status(valid_until=NOW)])["models"]["m"]
+
+
+def test_a_restriction_over_a_lapsed_approval_serves_nothing_the_approval_opened() -> None:
+    scope = Scope(groups=("t1",))
+    tables = {"tier": "public", "tiers": {"t1": "public"}, "restricted_to": scope}
+    # the register's clock has not written the lapse down yet
+    lapsed = signed(compiled([status("restricted", valid_until=NOW, **tables)]))
+    model = lapsed.models["m"]
+    assert (model.status, model.tier, dict(model.tiers), model.valid_until) == (
+        "restricted",
+        None,
+        {},
+        None,
+    )
+    assert code(lapsed, "us") != "allowed"
+    # and one still standing lapses inside the snapshot's life
+    ends = NOW + dt.timedelta(seconds=10)
+    standing = signed(compiled([status("restricted", valid_until=ends, **tables)]))
+    assert standing.models["m"].valid_until == ends.timestamp()
+    assert code(standing, "us") == "allowed"
+    assert code(standing, "us", when=ends) != "allowed"
+    assert standing.models["m"].at(ends.timestamp()).status == "restricted"
+
+
 def test_a_halted_model_never_admits_even_with_a_grant() -> None:
     snap = signed(compiled([status("halted", tier="halted")], [grant("us"), grant("br", "g2")]))
     for org in ("us", "br", "dev"):

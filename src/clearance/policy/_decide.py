@@ -173,9 +173,10 @@ class Decider:
                 "the gateway has no current policy snapshot from the register; "
                 "it refuses every call until it gets one",
             )
-        model = snapshot.models.get(model_name)
-        if model is None:
+        found = snapshot.models.get(model_name)
+        if found is None:
             return _refuse("model_not_found", f"the model {model_name!r} does not exist")
+        model = found.at(now)
         org = snapshot.organizations.get(organization_id)
         if org is None:
             return _refuse("invalid_api_key", "the API key's organization is not in the register")
@@ -228,6 +229,8 @@ class Decider:
         valid_until = snapshot.expires_at
         if grant is not None and grant.expires_at is not None:
             valid_until = min(valid_until, grant.expires_at)
+        if model.valid_until is not None:
+            valid_until = min(valid_until, model.valid_until)
         if codes is None:
             return Verdict(True, "allowed", "allowed", model, grant, valid_until)
         code = min(codes, key=PRECEDENCE.index)

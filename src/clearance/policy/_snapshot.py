@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import rfc8785
@@ -70,6 +70,16 @@ class ModelEntry:
     upstream: str | None = None
     """The base URL of the server the developer named for the model (`upstream_url`); the
     gateway calls it unless its upstreams file names the model."""
+    valid_until: float | None = None
+    """Epoch seconds at which the standing decision's table lapses (None: none stands)."""
+
+    def at(self, now: float) -> ModelEntry:
+        """This model as it stands at `now`: past `valid_until`, with no decision's table (an
+        approval has lapsed; a restriction stays, over nothing the decision opened)."""
+        if self.valid_until is None or now < self.valid_until:
+            return self
+        status = "lapsed" if self.status == "approved" else self.status
+        return replace(self, status=status, tier=None, tiers={}, sector_tiers={}, valid_until=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,8 +178,11 @@ def compile_content(
             continue
         name, tier = status.status, status.tier
         tiers, sector_tiers = status.tiers, status.sector_tiers
-        if name == "approved" and status.valid_until is not None and status.valid_until <= now:
-            name, tier, tiers, sector_tiers = "lapsed", None, {}, {}
+        ends = status.valid_until if name in ("approved", "restricted") and tiers else None
+        if ends is not None and ends <= now:
+            # the decision's validity ended: nothing of its table stands, restricted or not
+            name = "lapsed" if name == "approved" else name
+            tier, tiers, sector_tiers, ends = None, {}, {}, None
         scope = status.restricted_to
         content_models[model.name] = {
             "id": model.id,
@@ -181,6 +194,8 @@ def compile_content(
             "channels": sorted(model.channels),
             # only models that name their server carry it, so that others' content is as it was
             **({"upstream": model.upstream_url} if model.upstream_url else {}),
+            # when the standing decision's table stops, so that the gateway stops with it
+            **({"valid_until": ends.timestamp()} if ends is not None else {}),
             "restricted_to": None
             if scope is None
             else {
@@ -309,6 +324,7 @@ def _from_content(
             restricted_tiers=tuple(scope.get("tiers", ())),
             restricted_groups=frozenset(scope.get("groups", ())),
             upstream=m.get("upstream"),
+            valid_until=m.get("valid_until"),
         )
     grants: dict[tuple[str, str], list[GrantEntry]] = {}
     for g in content["grants"]:
