@@ -15,6 +15,7 @@ from clearance.ledger import (
     Cosigner,
     MalformedData,
     MemoryTileStore,
+    NoteSignature,
     SigningKey,
     SplitView,
     TreeState,
@@ -118,6 +119,24 @@ def test_cosignatures_ride_along_the_log_signature_and_count_toward_a_quorum() -
     # a second line by the same witness is not added twice
     again = merge_signatures(cosigned, [W1.cosign(checkpoint.text, 12)])
     assert again == cosigned
+
+
+def test_one_witness_key_under_two_names_is_one_witness() -> None:
+    checkpoint = Checkpoint(ORIGIN, 3, b"\x05" * 32)
+    # the signed message does not carry the witness's name: W1's bytes verify under any name
+    alias = WitnessKey("witness.example/alias", W1.verifier.public_key)
+    line = W1.cosign(checkpoint.text, 10)
+    relabelled = NoteSignature(alias.name, alias.key_id, line.signature)
+    note = merge_signatures(sign_checkpoint(checkpoint, LOG), [line, relabelled])
+    found = cosignatures(note, [W1.verifier, alias])
+    assert [c.witness.name for c in found] == ["witness.example/w1"]
+    with pytest.raises(MalformedData, match="cannot be met by 1 distinct witness key"):
+        check_quorum(note, [W1.verifier, alias], 2)
+    # with a real second witness the quorum of two is met, by two keys
+    both = merge_signatures(note, [W2.cosign(checkpoint.text, 11)])
+    assert len(check_quorum(both, [W1.verifier, alias, W2.verifier], 2)) == 2
+    with pytest.raises(VerificationFailed, match="cosigned by 2 of the 3 named witnesses"):
+        check_quorum(both, [W1.verifier, alias, W2.verifier, W3.verifier], 3)
 
 
 def test_a_cosignature_on_another_checkpoint_or_altered_fails() -> None:

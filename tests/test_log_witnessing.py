@@ -24,6 +24,7 @@ from clearance.ledger import (
     Cosigner,
     SigningKey,
     VerificationFailed,
+    WitnessKey,
     check_quorum,
     parse_checkpoint,
     sign_checkpoint,
@@ -31,7 +32,7 @@ from clearance.ledger import (
 )
 from clearance.server import DataDir, build_app, init_data_dir, open_data_dir
 from clearance.server._witnessing import WitnessError, WitnessFollower
-from clearance.store import Store
+from clearance.store import Store, newest_checkpoint
 from clearance.store import _tables as t
 from clearance.witness import WitnessApp, WitnessStore
 from tests.gateway_fixtures import Served
@@ -158,8 +159,14 @@ def test_cosignatures_are_collected_served_and_carried_by_bundles(
 ) -> None:
     reg = witnessed
     reg.add_org("First")
-    # quorum 2: nothing is published until two witnesses have cosigned
+    # quorum 2: nothing is published until two witnesses have cosigned, by any route
     assert reg.client.get("/log/checkpoint").status_code == 503
+    with reg.store.read() as tx:
+        signed = newest_checkpoint(tx.connection)
+    assert signed is not None
+    unwitnessed = reg.client.get(f"/log/proof/consistency?old=0&new={signed.size}")
+    assert unwitnessed.status_code == 404
+    assert "is cosigned by 2 witnesses" in unwitnessed.json()["error"]["message"]
     reg.step(0, 1)
     with pytest.raises(OSError, match="refused"):
         reg.followers[2].step()
@@ -313,6 +320,11 @@ def test_under_a_stream_of_appends_each_witness_is_asked_once_per_interval(
         assert 2 <= count <= elapsed / 0.5 + 1
 
 
+# one witness key under two names
+ONE_KEY = Cosigner(SigningKey.generate("witness.example/one", b"\x09" * 32)).verifier
+ONE, SAME = ONE_KEY.vkey, WitnessKey("witness.example/same", ONE_KEY.public_key).vkey
+
+
 @pytest.mark.parametrize(
     ("settings", "reason"),
     [
@@ -321,6 +333,10 @@ def test_under_a_stream_of_appends_each_witness_is_asked_once_per_interval(
         ({"witnesses": [{"url": "http://x"}]}, "witnesses[0] must be"),
         ({"witnesses": [{"url": "http://x", "vkey": "nope"}]}, "witnesses[0].vkey"),
         ({"witness_quorum": 1}, "witness_quorum must be"),
+        (
+            {"witnesses": [{"url": "http://a", "vkey": ONE}, {"url": "http://b", "vkey": SAME}]},
+            "has the public key of another witness",
+        ),
     ],
 )
 def test_bad_witness_settings_are_clear_errors(

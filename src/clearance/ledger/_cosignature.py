@@ -131,14 +131,15 @@ class Cosignature:
 
 
 def cosignatures(note: str | bytes, witnesses: Iterable[WitnessKey]) -> tuple[Cosignature, ...]:
-    """The valid cosignatures on a signed note by any of `witnesses`, one per witness.
+    """The valid cosignatures on a signed note by any of `witnesses`, one per witness key.
 
     Lines by other keys are ignored; a line that names one of `witnesses` (name and key ID) but
-    does not verify makes the whole note fail, as a signed-note verifier must.
+    does not verify makes the whole note fail, as a signed-note verifier must. A cosignature
+    does not sign its witness's name, so one key named twice is one witness, counted once.
     """
     parsed = parse_note(note)
     known = {(w.name, w.key_id): w for w in witnesses}
-    found: dict[WitnessKey, Cosignature] = {}
+    found: dict[bytes, Cosignature] = {}
     for sig in parsed.unverified:
         witness = known.get((sig.name, sig.key_id))
         if witness is None:
@@ -149,7 +150,7 @@ def cosignatures(note: str | bytes, witnesses: Iterable[WitnessKey]) -> tuple[Co
                 f"the cosignature by witness {sig.name}+{sig.key_id:08x} does not verify: the "
                 "checkpoint was altered or the cosignature is corrupt"
             )
-        found.setdefault(witness, Cosignature(witness, timestamp, sig))
+        found.setdefault(witness.public_key, Cosignature(witness, timestamp, sig))
     return tuple(found.values())
 
 
@@ -163,15 +164,16 @@ def check_quorum(
     named = list(dict.fromkeys(witnesses))
     if not named:
         raise MalformedData("a witness quorum needs at least one witness key")
-    if not 1 <= required <= len(named):
+    distinct = len({w.public_key for w in named})
+    if not 1 <= required <= distinct:
         raise MalformedData(
-            f"a quorum of {required} cannot be met by {len(named)} named witness(es)"
+            f"a quorum of {required} cannot be met by {distinct} distinct witness key(s)"
         )
     found = cosignatures(note, named)
     if len(found) < required:
         signed = ", ".join(c.witness.name for c in found) or "none of them"
         raise VerificationFailed(
-            f"the checkpoint is cosigned by {len(found)} of the {len(named)} named witnesses "
+            f"the checkpoint is cosigned by {len(found)} of the {distinct} named witnesses "
             f"({signed}); {required} are required: it may be a view of the log that no "
             "witness has checked"
         )

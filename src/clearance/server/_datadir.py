@@ -263,8 +263,11 @@ def parse_witnesses(settings: dict[str, Any], where: str) -> tuple[tuple[Witness
             key = WitnessKey.parse(vkey if isinstance(vkey, str) else "")
         except MalformedData as exc:
             raise InvalidInput(f"{where}: witnesses[{n}].vkey: {exc.message}") from None
-        if any(w.key == key for w in witnesses):
-            raise InvalidInput(f"{where}: witnesses[{n}] names the same key twice")
+        if any(w.key.public_key == key.public_key for w in witnesses):
+            raise InvalidInput(
+                f"{where}: witnesses[{n}] has the public key of another witness (one key is one "
+                "witness, whatever it is named)"
+            )
         witnesses.append(WitnessConfig(url.rstrip("/"), key))
     quorum = settings.get("witness_quorum", 0)
     if not isinstance(quorum, int) or isinstance(quorum, bool) or not 0 <= quorum <= len(witnesses):

@@ -169,11 +169,15 @@ def log_router(store: Store, transparency: TransparencyLog) -> APIRouter:
         old: int = Query(ge=0, le=MAX_INDEX), new: int | None = Query(None, ge=0, le=MAX_INDEX)
     ) -> Response:
         with store.read() as tx:
-            quorum = transparency.witness_quorum if new is None else 0
+            # only what the log publishes: with a quorum, a checkpoint the quorum cosigned
+            quorum = transparency.witness_quorum
             published = published_checkpoint(tx.connection, quorum, size=new)
             if published is None:
+                signed = f"cosigned by {quorum} witnesses" if quorum else "signed"
                 raise NotFound(
-                    f"no signed checkpoint of size {new}" if new is not None else "no checkpoint"
+                    f"no checkpoint of size {new} is {signed}"
+                    if new is not None
+                    else f"no checkpoint is {signed} yet"
                 )
             note = published.note
             if old > parse_checkpoint(note).size:
