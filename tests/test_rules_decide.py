@@ -27,8 +27,16 @@ def admitted(verdict: Verdict) -> None:
     assert verdict.message == "allowed"
 
 
-def decide(d: Decider, org: str, name: str = "m", use_case: str = "", channel: str = "api"):  # type: ignore[no-untyped-def]
-    return d.decide_uncached(org, name, use_case, NOW, channel)
+def decide(
+    d: Decider,
+    org: str,
+    name: str = "m",
+    use_case: str = "",
+    channel: str = "api",
+    *,
+    tester: bool = False,
+):  # type: ignore[no-untyped-def]
+    return d.decide_uncached(org, name, use_case, NOW, channel, tester=tester)
 
 
 # --- each refusal, whole -------------------------------------------------------------------------
@@ -610,10 +618,18 @@ def test_the_authoritys_testing_grant_admits_it_to_a_model_under_review_while_in
     pending = model(tier=None, status="pending")
     testing = grant("auth", testing=True, expires_at=NOW + 1)
     d = with_authority(snapshot([pending], [testing]))
-    verdict = decide(d, "auth")
+    verdict = decide(d, "auth", tester=True)
     admitted(verdict)
     assert verdict.grant == testing and verdict.valid_until == NOW + 1
-    admitted(decide(with_authority(snapshot([pending], [grant("auth", testing=True)])), "auth"))
+    admitted(
+        decide(
+            with_authority(snapshot([pending], [grant("auth", testing=True)])), "auth", tester=True
+        )
+    )
+    # the authority's other principals (its administrators) are not its testers
+    refused(decide(d, "auth"), "model_not_approved", 403)
+    assert d.decide("auth", "m", "", NOW, tester=True).allowed
+    assert d.decide("auth", "m", "", NOW).code == "model_not_approved"
     # at its expiry, revoked or expired, it admits nobody
     for ended in (
         grant("auth", testing=True, expires_at=NOW),
@@ -621,7 +637,9 @@ def test_the_authoritys_testing_grant_admits_it_to_a_model_under_review_while_in
         grant("auth", testing=True, state="expired", expires_at=NOW + 100),
     ):
         refused(
-            decide(with_authority(snapshot([pending], [ended])), "auth"), "model_not_approved", 403
+            decide(with_authority(snapshot([pending], [ended])), "auth", tester=True),
+            "model_not_approved",
+            403,
         )
 
 
@@ -629,11 +647,11 @@ def test_only_the_authority_is_admitted_by_a_testing_grant_and_only_by_one() -> 
     pending = model(tier=None, status="pending")
     # an organization that is not the authority gains nothing by a testing grant
     partner = snapshot([pending], [grant("us", testing=True)])
-    refused(decide(with_authority(partner), "us"), "model_not_approved", 403)
+    refused(decide(with_authority(partner), "us", tester=True), "model_not_approved", 403)
     # nor the authority by an access grant
     access = snapshot([pending], [grant("auth")])
-    refused(decide(with_authority(access), "auth"), "model_not_approved", 403)
+    refused(decide(with_authority(access), "auth", tester=True), "model_not_approved", 403)
     # a halt stops testing too
     halted = model(tier="halted", status="halted")
     stopped = snapshot([halted], [grant("auth", testing=True)])
-    refused(decide(with_authority(stopped), "auth"), "model_halted", 403)
+    refused(decide(with_authority(stopped), "auth", tester=True), "model_halted", 403)

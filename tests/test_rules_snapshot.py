@@ -103,10 +103,12 @@ def signed(content: dict[str, Any], version: int = 7) -> Snapshot:
     return parse_snapshot(built.to_json())
 
 
-def code(snap: Snapshot, org: str, channel: str = "api", when: dt.datetime = NOW) -> str:
+def code(
+    snap: Snapshot, org: str, channel: str = "api", when: dt.datetime = NOW, tester: bool = False
+) -> str:
     decider = Decider()
     decider.swap(snap)
-    verdict = decider.decide_uncached(org, "m", "", when.timestamp(), channel)
+    verdict = decider.decide_uncached(org, "m", "", when.timestamp(), channel, tester=tester)
     assert verdict.allowed == (verdict.code == "allowed")
     return verdict.code
 
@@ -254,7 +256,7 @@ def test_only_a_testing_grant_carries_its_purpose_and_upstream() -> None:
     (entry,) = snap.grants[("auth", "mdl")]
     assert (entry.testing, entry.upstream) == (True, "http://127.0.0.1:9/v1")
     assert snap.grants[("us", "mdl")][0].testing is False
-    assert (code(snap, "auth"), code(snap, "us")) == ("allowed", "model_not_approved")
+    assert (code(snap, "auth", tester=True), code(snap, "us")) == ("allowed", "model_not_approved")
 
 
 def test_only_a_model_that_names_its_server_carries_it() -> None:
@@ -322,6 +324,18 @@ def test_a_key_carries_its_holder_channel_digest_and_end() -> None:
     decider.swap(signed(content))
     assert decider.authenticate("clr_k1_s3cret") == one
     assert decider.authenticate("clr_k3_s3cret") is None
+
+
+def test_only_a_reviewers_key_is_a_testers() -> None:
+    reviewer = Principal(
+        id="r", organization_id="auth", name="r", roles=("admin", "reviewer"), created_at=START
+    )
+    admin = Principal(id="a", organization_id="auth", name="a", roles=("admin",), created_at=START)
+    content = compiled(principals=[(reviewer, "kr", "a" * 64), (admin, "ka", "b" * 64)])
+    assert content["keys"]["kr"]["tester"] is True
+    assert "tester" not in content["keys"]["ka"]
+    keys = signed(content).keys
+    assert (keys["kr"].tester, keys["ka"].tester) == (True, False)
 
 
 # --- restrictions --------------------------------------------------------------------------------

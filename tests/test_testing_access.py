@@ -87,6 +87,9 @@ def test_filing_gives_the_authority_a_testing_grant_that_only_it_can_use_until_i
     # the model has no decision: the authority's reviewer is served, a partner is refused even
     # though it names the model, and the developer still reaches its own model
     assert wait_until(deployed, "reviewer", "atlas-preview", 200).status_code == 200
+    # of the authority's principals, its reviewers test; its administrator does not
+    admin = deployed.gateway_call("admin", "/chat/completions", chat("atlas-preview"))
+    assert admin.status_code == 403
     refused = deployed.gateway_call("partner", "/chat/completions", chat("atlas-preview"))
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "model_not_approved"
@@ -277,7 +280,7 @@ def test_the_policy_admits_a_testing_grant_to_the_authority_alone() -> None:
                 grants={(g.organization_id, g.model_id): (g,) for g in grants},
             )
         )
-        return decider.decide_uncached(org, "m", "", now)
+        return decider.decide_uncached(org, "m", "", now, tester=True)
 
     allowed = decide([testing("auth", now + 60)], "auth")
     assert allowed.allowed and allowed.grant is not None

@@ -230,7 +230,7 @@ class Gateway:
         assert snapshot is not None
         data = []
         for name in sorted(snapshot.models):
-            verdict = self.decider.decide(org, name, use_case, now, key.channel)
+            verdict = self.decider.decide(org, name, use_case, now, key.channel, tester=key.tester)
             # a model whose grant wants a declared use case is listed: it is callable with one
             callable_ = verdict.allowed or verdict.code == "use_case_required"
             if callable_ and self._route(name, None) is not None:
@@ -279,7 +279,7 @@ class Gateway:
             return await _reply(
                 send, 400, "missing_model", "the request needs a 'model' (a string)", "model"
             )
-        verdict = self.decider.decide(org, model, use_case, now, key.channel)
+        verdict = self.decider.decide(org, model, use_case, now, key.channel, tester=key.tester)
         if not verdict.allowed:
             self.meter.refusal(verdict.code, model, org)
             return await _reply(send, verdict.http_status, verdict.code, verdict.message, "model")

@@ -141,17 +141,27 @@ class Decider:
         return entry
 
     def decide(
-        self, organization_id: str, model: str, use_case: str, now: float, channel: str = "api"
+        self,
+        organization_id: str,
+        model: str,
+        use_case: str,
+        now: float,
+        channel: str = "api",
+        *,
+        tester: bool = False,
     ) -> Verdict:
         """May this organization call this model now, on this channel, for this use case?
+        (`tester`: the caller is one of its reviewers, whom a testing grant admits.)
 
         Cached until the answer could change.
         """
-        key = (organization_id, model, use_case, channel)
+        key = (organization_id, model, use_case, channel, tester)
         cached = self._decisions.get(key)
         if cached is not None and now < cached.valid_until:
             return cached
-        verdict = self.decide_uncached(organization_id, model, use_case, now, channel)
+        verdict = self.decide_uncached(
+            organization_id, model, use_case, now, channel, tester=tester
+        )
         if len(self._decisions) >= CACHE_LIMIT:
             self._decisions = {}
         self._decisions[key] = verdict
@@ -164,6 +174,8 @@ class Decider:
         use_case: str,
         now: float,
         channel: str = "api",
+        *,
+        tester: bool = False,
     ) -> Verdict:
         """The decision without the cache: snapshot look-ups, then the Cedar policies."""
         snapshot = self.snapshot
@@ -201,7 +213,8 @@ class Decider:
             # a directive it superseded) does not reopen the model to it
             access = access if organization_id in model.restricted_organizations else ()
         grant, grant_state = _match_grant(access, channel, use_case, org.country, now)
-        testing = _testing_grant(held, now) if org.kind == "authority" else None
+        # the authority's testing grant admits its reviewers, no other principal of it
+        testing = _testing_grant(held, now) if org.kind == "authority" and tester else None
         if testing is not None:
             grant = testing
         if needs_grant and grant_state == "jurisdiction":

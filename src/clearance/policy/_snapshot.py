@@ -45,6 +45,9 @@ class KeyEntry:
     channel: str = "api"
     expires_at: float | None = None
     """Epoch seconds after which the key is refused (a rotated key's grace period), or None."""
+    tester: bool = False
+    """The holder is a reviewer: of the authority's principals, only reviewers test a model
+    under review with its testing grant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +227,8 @@ def compile_content(
             "channel": p.channel,
         }
         | ({"expires_at": ending[key_id].timestamp()} if key_id in ending else {})
+        # only reviewers' keys carry it, so that other keys' content is as it was
+        | ({"tester": True} if "reviewer" in p.roles else {})
         for p, key_id, digest in sorted(principals, key=lambda item: item[1])
     }
     content_grants = [
@@ -303,6 +308,7 @@ def _from_content(
             k["secret_sha256"],
             k["channel"],
             k.get("expires_at"),
+            k.get("tester", False),
         )
         for key_id, k in content["keys"].items()
     }
