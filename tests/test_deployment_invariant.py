@@ -1,7 +1,8 @@
 """The invariant of the deployment table, as a property over every path that opens a model.
 
 For any framework (group caps, sector caps), any assessment within it, any sequence of acts
-(decide, deem, appeal, halt, restrict, restore, grant, revoke, expiry) and any caller
+(decide, deem, appeal, halt, restrict, restore, grant, revoke, expiry, a directive ordered with
+its hearing and the hearing's outcome or lapse, a directive's sunset) and any caller
 (organization, jurisdiction, sector, channel, use case), the gateway admits a call only if some
 recorded act permits that exact cell, and never above the framework's cap for the cell unless a
 recorded departure for that cell says so. Everything runs through the real domain acts, the
@@ -29,6 +30,9 @@ from clearance.register import (
     Decision,
     Directive,
     Grant,
+    HeardAct,
+    Hearing,
+    HearingReason,
     Limits,
     ModelConfig,
     Organization,
@@ -37,15 +41,19 @@ from clearance.register import (
     Record,
     Scope,
     assign_reviewer,
+    close_hearing,
     decide,
     decide_access,
     deem_decision,
     ended_with,
+    expire_directive,
     expire_grant,
     file_appeal,
     file_application,
     issue_directive,
+    miss_hearing,
     model_status,
+    order_directive,
     request_access,
     revoke_grant,
     settle_appeal,
@@ -155,6 +163,19 @@ acts = st.lists(
         ),
         st.tuples(st.just("revoke")),
         st.tuples(st.just("wait"), st.integers(1, 400)),
+        # a directive ordered with its hearing, and what the hearing makes of it
+        st.tuples(
+            st.just("order"),
+            st.sampled_from(("halt", "restrict")),
+            st.lists(st.sampled_from(("p0", "p1", "p2")), max_size=2, unique=True),
+            st.lists(st.sampled_from(GROUPS), max_size=2, unique=True),
+            st.lists(st.sampled_from(tuple(COUNTRIES.values())), max_size=2, unique=True),
+            st.booleans(),
+            st.sampled_from(("confirm", "modify", "revoke", "miss", "open")),
+            st.lists(st.sampled_from(("p0", "p1", "p2")), max_size=2, unique=True),
+            st.lists(st.sampled_from(GROUPS), max_size=2, unique=True),
+        ),
+        st.tuples(st.just("sunset")),
     ),
     min_size=1,
     max_size=8,
@@ -391,6 +412,14 @@ def run_acts(
                         framework=fw,  # type: ignore[arg-type]
                     )
                 )
+            elif kind == "order":
+                order(world, model, active, *step[1:])
+            elif kind == "sunset":
+                live = [d for d in world.all(Directive) if d.state == "active"]
+                if live:
+                    first = min(live, key=lambda d: d.sunset_at)
+                    world.now = max(world.now, first.sunset_at)
+                    world.apply(expire_directive(first, world.now))
             elif kind == "revoke":
                 live = [g for g in world.all(Grant) if g.state == "active"]
                 if live:
@@ -406,6 +435,78 @@ def run_acts(
                         world.apply(expire_grant(grant, world.now))
         except ClearanceError:
             continue  # a refused act records nothing; the property is about what was recorded
+
+
+def order(
+    world: World,
+    model: ModelConfig,
+    active: list[Directive],
+    action: str,
+    orgs: list[str],
+    groups: list[str],
+    countries: list[str],
+    urgent: bool,
+    outcome: str,
+    new_orgs: list[str],
+    new_groups: list[str],
+) -> None:
+    """A halt or restriction ordered with its hearing; then the hearing confirms, modifies or
+    revokes it, misses its date, or is still open."""
+    scope = (
+        Scope(
+            organizations=tuple(sorted(orgs)),
+            groups=tuple(sorted(groups)),
+            jurisdictions=tuple(sorted(countries)),
+        )
+        if action == "restrict"
+        else Scope()
+    )
+    directive_id, hearing_id = world.new("dir"), world.new("hrg")
+    world.apply(
+        order_directive(
+            new_id=directive_id,
+            hearing_id=hearing_id,
+            model=model,
+            admin=ADMIN,
+            action=action,  # type: ignore[arg-type]
+            grounds="Ordered.",
+            scope=scope,
+            urgent=urgent,
+            active=active,
+            framework=world.framework,
+            grant_ids=[world.new("grt") for _ in scope.organizations],
+            limits=None,
+            now=world.now,
+        )
+    )
+    hearing = world.records[("Hearing", hearing_id)]
+    assert isinstance(hearing, Hearing)
+    ordered = world.records[("Directive", directive_id)]
+    assert isinstance(ordered, Directive)
+    if outcome == "miss":
+        world.now = max(world.now, hearing.hold_by)
+        world.apply(miss_hearing(hearing, HeardAct(model=model, directive=ordered), world.now))
+    elif outcome != "open":
+        in_force = tuple(d for d in world.all(Directive) if d.state == "active")
+        new_scope = (
+            Scope(organizations=tuple(sorted(new_orgs)), groups=tuple(sorted(new_groups)))
+            if outcome == "modify"
+            else None
+        )
+        world.apply(
+            close_hearing(
+                hearing=hearing,
+                closer=ADMIN,
+                outcome=outcome,  # type: ignore[arg-type]
+                reasons=(HearingReason(text="Heard."),),
+                scope=new_scope,
+                limits=None,
+                act=HeardAct(model=model, directive=ordered, active=in_force),
+                framework=world.framework,
+                new_id=world.new,
+                now=world.now,
+            )
+        )
 
 
 def cell_cap(assessment: dict[str, Any], requested: TierId, group: str, sector: str) -> TierId:
@@ -433,7 +534,7 @@ def grant_covers(grant: Grant, channel: str, use_case: str, country: str, now: d
 
 
 @settings(
-    max_examples=400,
+    max_examples=500,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -534,6 +635,7 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
             scope = directive.scope
             assert not scope.groups or group.id in scope.groups, where
             assert not scope.channels or channel in scope.channels, where
+            assert not scope.jurisdictions or org.jurisdiction in scope.jurisdictions, where
         if directive is not None and directive.scope.organizations:
             assert grants, f"{where}: served on a restricted model with no grant"
         live = decision is not None and decision.outcome != "denied" and decision.valid_until > now
