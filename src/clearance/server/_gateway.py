@@ -56,7 +56,6 @@ from clearance.policy import (
     Snapshot,
     build_snapshot,
     compile_content,
-    content_digest,
 )
 from clearance.register import Grant, ModelConfig, ModelStatus, Organization
 from clearance.server._datadir import DataDir
@@ -141,7 +140,9 @@ def _stored_version(tx: Transaction, *, lock: bool = False) -> tuple[int, str] |
     return None if row is None else (int(row.version), str(row.digest))
 
 
-def _next_version(store: Store, context: Context, now: dt.datetime) -> tuple[dict[str, Any], int]:
+def _next_version(
+    store: Store, context: Context, now: dt.datetime, expires: dt.datetime
+) -> Snapshot:
     """Compile again holding the version row, and give new content the next version.
 
     SQLite's writers are serialized (BEGIN IMMEDIATE); on PostgreSQL the row is locked (FOR
@@ -154,11 +155,11 @@ def _next_version(store: Store, context: Context, now: dt.datetime) -> tuple[dic
             with store.transaction() as tx:
                 stored = _stored_version(tx, lock=True)
                 content, seq = _compile(tx, context, now)
-                digest = content_digest(content)
-                if stored is not None and stored[1] == digest:
-                    return content, stored[0]
+                snapshot = build_snapshot(content, version=0, issued_at=now, expires_at=expires)
+                if stored is not None and stored[1] == snapshot.digest:
+                    return replace(snapshot, version=stored[0])
                 version = max(seq, 1 if stored is None else stored[0] + 1)
-                row = {"version": version, "digest": digest, "updated_at": now}
+                row = {"version": version, "digest": snapshot.digest, "updated_at": now}
                 if stored is None:
                     tx.connection.execute(
                         insert(t.snapshot_versions).values(name=SNAPSHOT_NAME, **row)
@@ -169,7 +170,7 @@ def _next_version(store: Store, context: Context, now: dt.datetime) -> tuple[dic
                         .where(t.snapshot_versions.c.name == SNAPSHOT_NAME)
                         .values(**row)
                     )
-                return content, version
+                return replace(snapshot, version=version)
         except IntegrityError:
             if attempt == VERSION_RETRIES - 1:
                 raise
@@ -193,8 +194,7 @@ def compile_snapshot(store: Store, context: Context, *, ttl: float) -> Snapshot:
     snapshot = build_snapshot(content, version=0, issued_at=now, expires_at=expires)
     if stored is not None and stored[1] == snapshot.digest:
         return replace(snapshot, version=stored[0])
-    content, version = _next_version(store, context, now)
-    return build_snapshot(content, version=version, issued_at=now, expires_at=expires)
+    return _next_version(store, context, now, expires)
 
 
 class SnapshotPublisher:
