@@ -7,7 +7,13 @@ Metering counts calls, tokens and refusals; it never keeps content.
 
 from clearance.gateway._app import GatewayServer, metrics_registry
 from clearance.gateway._errors import error_json
-from clearance.gateway._follow import CHANNEL, SNAPSHOT_PATH, USAGE_PATH, Follower
+from clearance.gateway._follow import (
+    CHANNEL,
+    SNAPSHOT_PATH,
+    USAGE_PATH,
+    Follower,
+    snapshot_etag,
+)
 from clearance.gateway._health import Health
 from clearance.gateway._limits import Limiter, LocalLimiter, RedisLimiter, redis_client
 from clearance.gateway._metering import NO_GRANT, Meter, MeterCollector, UsageRow
@@ -48,4 +54,5 @@ __all__ = [
     "redis_client",
     "run_workers",
     "serve",
+    "snapshot_etag",
 ]

@@ -20,12 +20,19 @@ import aiohttp
 from clearance.gateway._metering import UsageRow
 from clearance.gateway._proxy import Gateway, SnapshotRefused
 from clearance.gateway._spool import Spool
+from clearance.policy import Snapshot
 
 log = logging.getLogger("clearance.gateway")
 
 SNAPSHOT_PATH = "/api/v1/snapshot"
 USAGE_PATH = "/api/v1/usage"
 CHANNEL = "clearance:snapshot"
+
+
+def snapshot_etag(snapshot: Snapshot) -> str:
+    """The ETag the register serves a snapshot under (a replica that installs a pushed one
+    keeps it, so that its next poll is answered 304)."""
+    return f'"{snapshot.version}.{snapshot.digest[:16]}.{int(snapshot.issued_at)}"'
 
 
 class Follower:
@@ -166,6 +173,7 @@ class Follower:
                 if self.gateway.install(data):
                     snapshot = self.gateway.snapshot
                     assert snapshot is not None
+                    self._etag = snapshot_etag(snapshot)
                     log.info("snapshot %s installed (pushed)", snapshot.version)
                 return
             except SnapshotRefused as exc:

@@ -18,12 +18,13 @@ import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from clearance.api import Context
 from clearance.api._auth import Caller, Ctx
@@ -47,6 +48,7 @@ from clearance.gateway import (
     metrics_registry,
     misdirected,
     redis_client,
+    snapshot_etag,
 )
 from clearance.ledger import SigningKey, sign_envelope
 from clearance.policy import (
@@ -58,7 +60,7 @@ from clearance.policy import (
 from clearance.register import Grant, ModelConfig, ModelStatus, Organization
 from clearance.server._datadir import DataDir
 from clearance.server._usage import UsageReport, record_range, record_usage
-from clearance.store import Store
+from clearance.store import Store, Transaction
 from clearance.store import _tables as t
 
 log = logging.getLogger("clearance.server")
@@ -102,34 +104,97 @@ class GatewaySettings:
     """Also look for changes in the database itself: other workers' acts raise no hook here."""
 
 
-def compile_snapshot(store: Store, context: Context, *, version_floor: int, ttl: float) -> Snapshot:
-    """The snapshot of the register as it stands now."""
-    now = context.clock()
-    with store.read() as tx:
-        try:
-            framework: Framework | None = context.framework(tx)[1]
-        except NotFound:  # none published yet (`clearance init` without one)
-            framework = None
-        keys = tx.valid_keys(now)
-        principals = [(p, key_id, digest) for p, key_id, digest, _ in keys]
-        ending = {key_id: ends for _, key_id, _, ends in keys if ends is not None}
-        content = compile_content(
-            framework=framework,
-            organizations=tx.find(Organization),
-            principals=principals,
-            models=tx.find(ModelConfig),
-            statuses=tx.find(ModelStatus),
-            grants=[g for g in tx.find(Grant) if g.state != "revoked"],
-            now=now,
-            key_expiry=ending,
-        )
-        seq = int(tx.connection.scalar(select(func.max(t.events.c.seq))) or 0)
-    return build_snapshot(
-        content,
-        version=max(seq, version_floor),
-        issued_at=now,
-        expires_at=now + dt.timedelta(seconds=ttl),
+SNAPSHOT_NAME = "policy"
+"""The row of `snapshot_versions` that keeps the policy snapshot's version."""
+VERSION_RETRIES = 5
+
+
+def _compile(tx: Transaction, context: Context, now: dt.datetime) -> tuple[dict[str, Any], int]:
+    """The snapshot's content as the register stands in `tx`, and the newest event's number."""
+    try:
+        framework: Framework | None = context.framework(tx)[1]
+    except NotFound:  # none published yet (`clearance init` without one)
+        framework = None
+    keys = tx.valid_keys(now)
+    principals = [(p, key_id, digest) for p, key_id, digest, _ in keys]
+    ending = {key_id: ends for _, key_id, _, ends in keys if ends is not None}
+    content = compile_content(
+        framework=framework,
+        organizations=tx.find(Organization),
+        principals=principals,
+        models=tx.find(ModelConfig),
+        statuses=tx.find(ModelStatus),
+        grants=[g for g in tx.find(Grant) if g.state != "revoked"],
+        now=now,
+        key_expiry=ending,
     )
+    seq = int(tx.connection.scalar(select(func.max(t.events.c.seq))) or 0)
+    return content, seq
+
+
+def _stored_version(tx: Transaction, *, lock: bool = False) -> tuple[int, str] | None:
+    query = select(t.snapshot_versions.c.version, t.snapshot_versions.c.digest).where(
+        t.snapshot_versions.c.name == SNAPSHOT_NAME
+    )
+    row = tx.connection.execute(query.with_for_update() if lock else query).first()
+    return None if row is None else (int(row.version), str(row.digest))
+
+
+def _next_version(
+    store: Store, context: Context, now: dt.datetime, expires: dt.datetime
+) -> Snapshot:
+    """Compile again holding the version row, and give new content the next version.
+
+    SQLite's writers are serialized (BEGIN IMMEDIATE); on PostgreSQL the row is locked (FOR
+    UPDATE), and two processes inserting the first row at once clash on its key: the loser
+    tries again. So compilers take turns, each reads the register as the last one left it, and
+    a version is never given to two contents.
+    """
+    for attempt in range(VERSION_RETRIES):
+        try:
+            with store.transaction() as tx:
+                stored = _stored_version(tx, lock=True)
+                content, seq = _compile(tx, context, now)
+                snapshot = build_snapshot(content, version=0, issued_at=now, expires_at=expires)
+                if stored is not None and stored[1] == snapshot.digest:
+                    return replace(snapshot, version=stored[0])
+                version = max(seq, 1 if stored is None else stored[0] + 1)
+                row = {"version": version, "digest": snapshot.digest, "updated_at": now}
+                if stored is None:
+                    tx.connection.execute(
+                        insert(t.snapshot_versions).values(name=SNAPSHOT_NAME, **row)
+                    )
+                else:
+                    tx.connection.execute(
+                        update(t.snapshot_versions)
+                        .where(t.snapshot_versions.c.name == SNAPSHOT_NAME)
+                        .values(**row)
+                    )
+                return replace(snapshot, version=version)
+        except IntegrityError:
+            if attempt == VERSION_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
+
+
+def compile_snapshot(store: Store, context: Context, *, ttl: float) -> Snapshot:
+    """The snapshot of the register as it stands now.
+
+    Its version is kept in the database (`snapshot_versions`) with the content's digest: the
+    same content keeps its version, new content takes the next one (and never less than the
+    newest event's number). A restarted register, or another worker of the same server, so
+    signs what replicas will take: never an older version for newer content, never one version
+    for two contents. Only new content costs a write; the common case is one read transaction.
+    """
+    now = context.clock()
+    expires = now + dt.timedelta(seconds=ttl)
+    with store.read() as tx:
+        content, _ = _compile(tx, context, now)
+        stored = _stored_version(tx)
+    snapshot = build_snapshot(content, version=0, issued_at=now, expires_at=expires)
+    if stored is not None and stored[1] == snapshot.digest:
+        return replace(snapshot, version=stored[0])
+    return _next_version(store, context, now, expires)
 
 
 class SnapshotPublisher:
@@ -149,6 +214,8 @@ class SnapshotPublisher:
         self.listeners = listeners or []
         self.snapshot: Snapshot | None = None
         self.envelope = b""
+        self.signed = 0
+        """How many snapshots this publisher has signed."""
         self._changes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -162,40 +229,37 @@ class SnapshotPublisher:
             with contextlib.suppress(RuntimeError):  # the loop has closed: nothing waits
                 loop.call_soon_threadsafe(self._wake.set)
 
-    async def published(self, after: float) -> Snapshot:
-        """The first snapshot signed after the one issued at `after` (a timestamp)."""
-        while self.snapshot is None or self.snapshot.issued_at == after:
+    async def published(self, after: int) -> int:
+        """Wait until more than `after` snapshots have been signed; returns how many have.
+
+        Counted, not told apart by `issued_at`: two signed within the same instant (a clock
+        that does not move) are two to announce.
+        """
+        while self.signed == after:
             self._signed.clear()
             await self._signed.wait()
-        return self.snapshot
+        return self.signed
 
     def refresh(self) -> bool:
-        """Compile, and sign when the content changed or half the validity has passed."""
+        """Compile, and sign when the snapshot changed or half the validity has passed."""
         current = self.snapshot
-        floor = 0 if current is None else current.version
-        fresh = compile_snapshot(
-            self.context.store, self.context, version_floor=floor, ttl=self.ttl
-        )
+        fresh = compile_snapshot(self.context.store, self.context, ttl=self.ttl)
         if current is not None:
-            if fresh.digest == current.digest:
+            if fresh.version < current.version:  # the database went back (a restored backup)
+                log.warning(
+                    "the register's snapshot version %d is older than the one signed here (%d); "
+                    "keeping this one",
+                    fresh.version,
+                    current.version,
+                )
+                return False
+            if (fresh.version, fresh.digest) == (current.version, current.digest):
                 half = current.issued_at + (current.expires_at - current.issued_at) / 2
                 if fresh.issued_at < half:
                     return False
-                fresh = build_snapshot(
-                    fresh.content,
-                    version=current.version,
-                    issued_at=dt.datetime.fromtimestamp(fresh.issued_at, dt.UTC),
-                    expires_at=dt.datetime.fromtimestamp(fresh.expires_at, dt.UTC),
-                )
-            elif fresh.version <= current.version:
-                fresh = build_snapshot(
-                    fresh.content,
-                    version=current.version + 1,
-                    issued_at=dt.datetime.fromtimestamp(fresh.issued_at, dt.UTC),
-                    expires_at=dt.datetime.fromtimestamp(fresh.expires_at, dt.UTC),
-                )
         envelope = sign_envelope(fresh.payload(), PAYLOAD_TYPE, self.signing_key()).to_json()
         self.snapshot, self.envelope = fresh, envelope
+        self.signed += 1
         for listener in self.listeners:
             try:
                 listener(envelope)
@@ -283,7 +347,7 @@ def gateway_routes(publisher: SnapshotPublisher, token: str) -> APIRouter:
             publisher.refresh()
             current = publisher.snapshot
         assert current is not None
-        etag = f'"{current.version}.{current.digest[:16]}.{int(current.issued_at)}"'
+        etag = snapshot_etag(current)
         if request.headers.get("if-none-match") == etag:
             return Response(status_code=304, headers={"ETag": etag})
         return Response(
@@ -486,15 +550,16 @@ round trip to the register); a larger one is announced by its version, and fetch
 async def _announce(publisher: SnapshotPublisher, redis_url: str) -> None:
     """Push each newly signed snapshot to the replicas on Redis as soon as it is signed."""
     client = redis_client(redis_url)
-    announced = -1.0
+    announced = 0
     try:
         while True:
-            current = await publisher.published(announced)
-            envelope = publisher.envelope
+            signed = await publisher.published(announced)
+            current, envelope = publisher.snapshot, publisher.envelope
+            assert current is not None
             message = envelope if len(envelope) <= PUSH_LIMIT else str(current.version).encode()
             try:
                 await client.publish(CHANNEL, message)
-                announced = current.issued_at
+                announced = signed
             except Exception as exc:
                 log.warning("could not announce the snapshot on redis: %s", exc)
                 await asyncio.sleep(1.0)

@@ -375,3 +375,13 @@ usage_sources = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 """How far each gateway's usage journal segment has been applied: each range counts once."""
+snapshot_versions = Table(
+    "snapshot_versions",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""The version and content digest of the last policy snapshot compiled: the same content keeps
+its version, new content takes the next one, across restarts and a server's workers."""
