@@ -109,7 +109,7 @@ class Decider:
         self._context_only = _context_only(text)
         self._answers: dict[tuple[Any, ...], list[str] | None] = {}
         self.snapshot: Snapshot | None = None
-        self._decisions: dict[tuple[str, str, str, str], Verdict] = {}
+        self._decisions: dict[tuple[str, str, str, str, bool], Verdict] = {}
         self._keys: dict[str, KeyEntry] = {}
 
     def swap(self, snapshot: Snapshot) -> None:
