@@ -6,15 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from clearance.api import Context
 from clearance.gateway import Follower, Gateway, Upstreams, snapshot_etag
+from clearance.gateway._follow import PUSH_LIMIT
 from clearance.server import build_app
 from clearance.server._gateway import (
     GatewaySettings,
@@ -162,3 +165,20 @@ def test_a_pushed_snapshot_sets_the_etag_the_next_poll_sends(
             headers={"Authorization": f"Bearer {dep.token}", "If-None-Match": follower._etag},
         )
     assert polled.status_code == 304
+
+
+def test_a_replica_parses_nothing_larger_than_a_push_from_the_channel(
+    clocked_deployment: Deployment, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anyone who can publish on the channel could send a huge body: it is taken as a nudge to
+    fetch, never parsed (a forged snapshot within the limit is parsed, and refused)."""
+    dep = clocked_deployment
+    gateway = Gateway(upstreams=Upstreams({}), trusted=dep.app.state.gateway.trusted)
+    follower = Follower(gateway, dep.served.url, dep.token)
+    with caplog.at_level(logging.WARNING, logger="clearance.gateway"):
+        follower._pushed(b'{"payload": "' + b"x" * PUSH_LIMIT + b'"}')
+        assert follower._wake.is_set() and caplog.records == []
+        follower._wake.clear()
+        follower._pushed(b'{"payload": "not a snapshot"}')
+    assert follower._wake.is_set() and gateway.snapshot is None
+    assert [r.getMessage().startswith("a pushed ") for r in caplog.records] == [True]

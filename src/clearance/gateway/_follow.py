@@ -27,6 +27,10 @@ log = logging.getLogger("clearance.gateway")
 SNAPSHOT_PATH = "/api/v1/snapshot"
 USAGE_PATH = "/api/v1/usage"
 CHANNEL = "clearance:snapshot"
+PUSH_LIMIT = 1 << 20
+"""A signed snapshot up to this size is pushed whole on Redis (a replica installs it without a
+round trip to the register); a larger one is announced by its version, and fetched. A replica
+parses nothing larger from the channel, whoever published it."""
 
 
 def snapshot_etag(snapshot: Snapshot) -> str:
@@ -167,8 +171,8 @@ class Follower:
 
     def _pushed(self, data: Any) -> None:
         """A message on the channel: the signed snapshot itself (installed at once, verified
-        like a fetched one) or a version number (fetched)."""
-        if isinstance(data, bytes) and data.startswith(b"{"):
+        like a fetched one) or a version number, or anything else (fetched)."""
+        if isinstance(data, bytes) and data.startswith(b"{") and len(data) <= PUSH_LIMIT:
             try:
                 if self.gateway.install(data):
                     snapshot = self.gateway.snapshot

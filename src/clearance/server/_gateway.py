@@ -50,6 +50,7 @@ from clearance.gateway import (
     redis_client,
     snapshot_etag,
 )
+from clearance.gateway._follow import PUSH_LIMIT
 from clearance.ledger import SigningKey, sign_envelope
 from clearance.policy import (
     PAYLOAD_TYPE,
@@ -540,11 +541,6 @@ async def _flush_usage(gateway: Gateway, context: Context, interval: float = 2.0
             await _report_usage(gateway, context)
         except Exception:
             log.exception("usage totals could not be written; they will be retried")
-
-
-PUSH_LIMIT = 1 << 20
-"""A signed snapshot up to this size is pushed whole on Redis (a replica installs it without a
-round trip to the register); a larger one is announced by its version, and fetched."""
 
 
 async def _announce(publisher: SnapshotPublisher, redis_url: str) -> None:
