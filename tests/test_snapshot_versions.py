@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from clearance.api import Context
 from clearance.gateway import Follower, Gateway, Upstreams, snapshot_etag
 from clearance.gateway._follow import PUSH_LIMIT
+from clearance.register import Organization, create_organization
 from clearance.server import build_app
 from clearance.server._gateway import (
     GatewaySettings,
@@ -142,6 +143,38 @@ def test_snapshots_signed_in_the_same_instant_are_each_announced(register: Regis
         assert second.issued_at == first.issued_at and second.version > first.version
         signed = asyncio.run(asyncio.wait_for(publisher.published(1), 2.0))
         assert signed == 2
+    finally:
+        context.store.engine.dispose()
+
+
+def test_a_change_committed_between_start_up_and_the_publishers_loop_is_published_at_once(
+    register: Register,
+) -> None:
+    """The server compiles once at start-up, then runs the loop: a change committed in between
+    (its hook finds no loop to wake) is compiled on the loop's first turn, not 5 s later."""
+    context = Context(register.data_dir.open_store(), register.clock)
+    publisher = SnapshotPublisher(context, lambda: register.data_dir.signing_key)
+    context.store.committed.append(publisher.changed)
+
+    async def first_turn() -> int:
+        loop = asyncio.create_task(publisher.run(periodic=30.0))
+        try:
+            return await asyncio.wait_for(publisher.published(1), 2.0)
+        finally:
+            loop.cancel()
+
+    try:
+        assert publisher.refresh()
+        before = publisher.snapshot
+        org = Organization(
+            id="org_late", name="Late Labs", kind="developer", jurisdiction="US",
+            created_at=register.clock(),
+        )  # fmt: skip
+        with context.store.transaction() as tx:
+            tx.apply(create_organization(org, None))
+        assert asyncio.run(first_turn()) == 2
+        assert publisher.snapshot is not None and before is not None
+        assert publisher.snapshot.version > before.version
     finally:
         context.store.engine.dispose()
 

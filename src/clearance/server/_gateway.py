@@ -218,6 +218,8 @@ class SnapshotPublisher:
         self.signed = 0
         """How many snapshots this publisher has signed."""
         self._changes = 0
+        self._compiled = -1
+        """The count of changes the last compile began after (-1: none yet)."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
         self._signed = asyncio.Event()
@@ -243,6 +245,7 @@ class SnapshotPublisher:
 
     def refresh(self) -> bool:
         """Compile, and sign when the snapshot changed or half the validity has passed."""
+        self._compiled = self._changes  # what this compile sees at the least
         current = self.snapshot
         fresh = compile_snapshot(self.context.store, self.context, ttl=self.ttl)
         if current is not None:
@@ -289,7 +292,8 @@ class SnapshotPublisher:
         self._wake, self._signed = asyncio.Event(), asyncio.Event()  # this loop's
         if periodic is None:
             periodic = min(5.0, self.ttl / 4)
-        seen = self._changes
+        # a change committed since the last compile (the one at start-up) is not yet seen
+        seen = self._compiled
         recheck_at = 0.0
         last = time.monotonic()
         newest = -1
@@ -301,8 +305,9 @@ class SnapshotPublisher:
                 deadlines.append(recheck_at)
             if watch_database is not None:
                 deadlines.append(looked + watch_database)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), max(0.0, min(deadlines) - now))
+            if self._changes == seen:  # else a change is waiting already: no sleep
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), max(0.0, min(deadlines) - now))
             self._wake.clear()
             now = time.monotonic()
             if watch_database is not None and now - looked >= watch_database:
