@@ -626,8 +626,9 @@ def test_the_authoritys_testing_grant_admits_it_to_a_model_under_review_while_in
             with_authority(snapshot([pending], [grant("auth", testing=True)])), "auth", tester=True
         )
     )
-    # the authority's other principals (its administrators) are not its testers
+    # the authority's other principals (its administrators) are not its testers, unless said
     refused(decide(d, "auth"), "model_not_approved", 403)
+    refused(d.decide_uncached("auth", "m", "", NOW), "model_not_approved", 403)
     assert d.decide("auth", "m", "", NOW, tester=True).allowed
     assert d.decide("auth", "m", "", NOW).code == "model_not_approved"
     # at its expiry, revoked or expired, it admits nobody
@@ -655,3 +656,21 @@ def test_only_the_authority_is_admitted_by_a_testing_grant_and_only_by_one() -> 
     halted = model(tier="halted", status="halted")
     stopped = snapshot([halted], [grant("auth", testing=True)])
     refused(decide(with_authority(stopped), "auth", tester=True), "model_halted", 403)
+
+
+# --- a decision's end inside a snapshot ----------------------------------------------------------
+
+
+def test_an_approval_serves_until_its_end_and_no_admission_outlasts_it() -> None:
+    ends = NOW + 30  # the snapshot lives until NOW + 300
+    d = decider_for(snapshot([model(valid_until=ends)]))
+    before = decide(d, "us")
+    admitted(before)
+    assert before.valid_until == ends
+    admitted(d.decide_uncached("us", "m", "", ends - 1))
+    lapsed = d.decide_uncached("us", "m", "", ends)
+    refused(lapsed, "model_not_approved", 403)
+    assert lapsed.model is not None and lapsed.model.status == "lapsed"
+    # an end after the snapshot's: the snapshot's own bounds the admission
+    later = decider_for(snapshot([model(valid_until=NOW + 3_000)]))
+    assert decide(later, "us").valid_until == NOW + 300

@@ -165,7 +165,8 @@ def test_an_approval_that_lasts_past_the_snapshot_still_carries_its_end() -> Non
 def test_only_a_standing_table_carries_an_end() -> None:
     ends = NOW + dt.timedelta(days=1)
     pending = status("pending", valid_until=ends)
-    halted = status("halted", tier="halted", valid_until=ends)
+    # a halted model keeps its decision's table underneath, but serves none of it
+    halted = status("halted", tier="halted", tiers={"t1": "public"}, valid_until=ends)
     assert "valid_until" not in compiled([pending])["models"]["m"]
     assert "valid_until" not in compiled([halted])["models"]["m"]
     assert "valid_until" not in compiled([status()])["models"]["m"]
@@ -192,6 +193,22 @@ def test_a_restriction_over_a_lapsed_approval_serves_nothing_the_approval_opened
     assert code(standing, "us") == "allowed"
     assert code(standing, "us", when=ends) != "allowed"
     assert standing.models["m"].at(ends.timestamp()).status == "restricted"
+
+
+def test_a_model_as_it_stands_at_a_time_drops_the_whole_table_from_its_end() -> None:
+    ends = NOW + dt.timedelta(seconds=10)
+    cells = {"t1": {"military": "internal"}}
+    entry = signed(compiled([status(valid_until=ends, sector_tiers=cells)])).models["m"]
+    assert entry.at(ends.timestamp() - 1) is entry
+    lapsed = entry.at(ends.timestamp())
+    assert (lapsed.status, lapsed.tier, lapsed.tiers, lapsed.sector_tiers, lapsed.valid_until) == (
+        "lapsed",
+        None,
+        {},
+        {},
+        None,
+    )
+    assert (lapsed.id, lapsed.name, lapsed.channels) == (entry.id, entry.name, entry.channels)
 
 
 def test_a_halted_model_never_admits_even_with_a_grant() -> None:
