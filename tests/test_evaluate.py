@@ -9,8 +9,11 @@ recomputed over both sides' evidence, and the discrepancy with the lab's numbers
 from __future__ import annotations
 
 import hashlib
+import http.server
 import io
 import json
+import threading
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -19,12 +22,14 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import clearance.evaluation._run
+from clearance.api._testing import own_url
 from clearance.cli import app
 from clearance.errors import InvalidInput
-from clearance.evaluation import resolve_task
+from clearance.evaluation import framework_task, resolve_task
 from clearance.examples import example_path
 from clearance.framework import parse_framework
-from tests.gateway_fixtures import WEIGHTS, Deployment
+from tests.gateway_fixtures import WEIGHTS, Deployment, chat
 
 
 @pytest.fixture
@@ -209,3 +214,109 @@ def test_a_reviewer_runs_the_frameworks_task_through_the_rest_api(deployed: Depl
     with zipfile.ZipFile(io.BytesIO(raw.content)) as log:
         header = json.loads(log.read("header.json"))
     assert header["plan"]["config"]["max_tokens"] == 40
+
+
+def test_a_framework_task_id_is_the_frameworks_file_whatever_the_working_folder_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    framework = parse_framework(example_path().read_text())
+    # a file planted in the server's working folder under a task's id is not run
+    (tmp_path / "bio_protocols").write_text("print('not the framework task')\n")
+    (tmp_path / "mine.py").write_text("print('a task of my own')\n")
+    monkeypatch.chdir(tmp_path)
+    for resolve in (resolve_task, framework_task):
+        resolved = resolve("bio_protocols", framework, [example_path("")])
+        assert resolved.framework_task == "bio_protocols"
+        assert resolved.path == example_path("tasks/bio_protocols.py")
+    # a task file of the user's own is for the command line alone
+    assert resolve_task("mine.py", framework, [example_path("")]).framework_task is None
+    with pytest.raises(InvalidInput, match="not a task of framework"):
+        framework_task("mine.py", framework, [example_path("")])
+
+
+def test_the_server_calls_its_own_gateway_whatever_the_host_header_says(
+    deployed: Deployment,
+) -> None:
+    seen: list[str] = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(self.headers.get("authorization", ""))
+            self.send_response(401)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    elsewhere = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=elsewhere.serve_forever, daemon=True).start()
+    try:
+        application = file_with_lab_evidence(deployed, "atlas-host")
+        address = f"127.0.0.1:{elsewhere.server_port}"
+        ran = deployed.reg.call(
+            "reviewer",
+            "POST",
+            f"/applications/{application['id']}/evaluations",
+            json={"task": "bio_protocols", "limit": 1, "max_tokens": 20},
+            headers={"Host": address, "X-Forwarded-Host": address},
+            timeout=300,
+        )
+    finally:
+        elsewhere.shutdown()
+        elsewhere.server_close()
+    assert seen == [], "the reviewer's key went where the Host header pointed"
+    assert ran.status_code == 200, ran.text
+    assert len(ran.json()["authority_evidence"]) == 1
+
+
+def test_the_server_calls_itself_at_a_loopback_address_when_bound_to_every_one() -> None:
+    assert own_url("0.0.0.0", 8080) == "http://127.0.0.1:8080"
+    assert own_url("::", 8080) == "http://[::1]:8080"
+    assert own_url("10.0.0.5", 80) == "http://10.0.0.5:80"
+
+
+def test_a_model_that_keeps_failing_ends_the_rest_evaluation_with_a_clear_error(
+    deployed: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Inspect's default retries a failing server for ever; a bounded run ends (one retry here)
+    monkeypatch.setattr(clearance.evaluation._run, "MAX_RETRIES", 1)
+    application = file_with_lab_evidence(
+        deployed, "atlas-failing", pre_release_upstream="http://127.0.0.1:9/v1"
+    )
+    deadline = time.monotonic() + 5
+    while (
+        deployed.gateway_call("reviewer", "/chat/completions", chat("atlas-failing")).status_code
+        != 502
+    ):
+        assert time.monotonic() < deadline, "the gateway never sent the authority upstream"
+        time.sleep(0.05)
+    failed = deployed.reg.call(
+        "reviewer",
+        "POST",
+        f"/applications/{application['id']}/evaluations",
+        json={"task": "bio_protocols", "limit": 1},
+        timeout=120,
+    )
+    assert failed.status_code == 502, failed.text
+    error = failed.json()["error"]
+    assert error["code"] == "evaluation_failed"
+    assert "the gateway answered 502" in error["message"] and "\n" not in error["message"]
+    assert (
+        deployed.reg.ok("reviewer", "GET", f"/applications/{application['id']}")[
+            "authority_evidence"
+        ]
+        == []
+    )
+
+
+def test_no_run_on_an_application_no_longer_open(deployed: Deployment) -> None:
+    reg = deployed.reg
+    application = file_with_lab_evidence(deployed, "atlas-withdrawing")
+    reg.ok("dev", "POST", f"/applications/{application['id']}/withdraw")
+    path = f"/applications/{application['id']}/evaluations"
+    refused = reg.call("reviewer", "POST", path, json={"task": "bio_protocols", "limit": 1})
+    assert refused.status_code == 409, refused.text
+    assert "withdrawn" in refused.json()["error"]["message"]
+    # the command line asks the register first, too
+    result = evaluate(deployed, "reviewer", application["id"], "--task", "bio_protocols")
+    assert result.exit_code != 0 and "withdrawn" in str(result.exception)

@@ -3,7 +3,8 @@
 FastAPI documents only 422, and in its own shape; the register answers every error as
 `{"error": {...}}`. Here each operation gets the statuses it can answer: 400, 404 and 422 (any
 request), 413 when it takes a body, 401 when it looks at a key, 403 and 409 when it needs one
-(a role, a state of the case), 503 for the log's reads (no checkpoint yet).
+(a role, a state of the case), 502 for the authority's evaluation runs (the model kept failing),
+503 for the log's reads (no checkpoint yet).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ WHY = {
     409: "The record is not in a state that allows this.",
     413: "The body is over the size limit.",
     422: "The input does not follow its schema (or a limit on nesting or names).",
+    502: "The evaluation did not finish: the model kept failing (retried a few times), or the "
+    "gateway refused it.",
     503: "Not yet available (no signed checkpoint covers it).",
 }
 
@@ -56,6 +59,8 @@ def _statuses(route: Any, method: str) -> set[int]:
             statuses |= {403, 409}
     if route.path.startswith("/log/"):
         statuses.add(503)
+    if route.path.endswith("/evaluations") and method == "post":
+        statuses.add(502)
     return statuses
 
 

@@ -34,6 +34,7 @@ from clearance.register import (
     ModelConfig,
     Principal,
     add_authority_evidence,
+    may_file_authority_evidence,
     provide_testing_access,
 )
 from clearance.register._duties import require_role
@@ -131,6 +132,30 @@ def file_authority_evidence(
     return change.records[0].model_dump(mode="json")
 
 
+OWN_URL = "own_url"
+"""The app state's name for the address this server calls its own gateway at (see `own_url`)."""
+
+
+def own_url(host: str, port: int) -> str:
+    """The address a server bound to `host`:`port` calls itself at: the loopback address for a
+    wildcard host (0.0.0.0, ::), the bound host otherwise."""
+    host = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _own_gateway(request: Request) -> str:
+    """This server's own gateway (…/v1): at the address recorded when it was bound, else at the
+    local address of the socket the request came in on; never at the request's Host or
+    X-Forwarded headers, which the caller writes (the caller's key is sent there)."""
+    recorded = getattr(request.app.state, OWN_URL, None)
+    if recorded:
+        return f"{recorded}/v1"
+    server = request.scope.get("server")
+    if not server or server[1] is None:
+        raise Conflict("this server does not know its own address; run `clearance evaluate`")
+    return f"{own_url(str(server[0]), int(server[1]))}/v1"
+
+
 @router.post("/applications/{application_id}/evaluations", tags=["applications"])
 def evaluation(
     application_id: str, body: NewEvaluation, request: Request, caller: Caller, ctx: Ctx
@@ -140,9 +165,11 @@ def evaluation(
     confidential evidence and filed as the authority's (the answer is the application).
 
     Only tasks the framework names run, with bytes matching its SHA-256s: a request never makes
-    the server run code of its own choosing.
+    the server run code of its own choosing. The application must be open and the caller free
+    to file the authority's evidence on it before anything runs; a model that keeps failing
+    (each call is retried a few times, with a timeout) is answered 502.
     """
-    from clearance.evaluation import resolve_task, run_task
+    from clearance.evaluation import framework_task, run_task
     from clearance.evidence import load_evidence_bytes
 
     require_role(caller, "reviewer")
@@ -151,6 +178,7 @@ def evaluation(
     token = request.headers.get("authorization", "").partition(" ")[2].strip()
     with ctx.store.read() as tx:
         application = tx.get(Application, application_id)
+        may_file_authority_evidence(application, caller)
         model = tx.get(ModelConfig, application.model_id)
         _, framework = ctx.framework(tx, application.framework_digest)
     if body.task not in {task.id for task in framework.tasks}:
@@ -158,14 +186,13 @@ def evaluation(
             f"task: {body.task!r} is not a task of the application's framework "
             f"({', '.join(t.id for t in framework.tasks) or 'it names none'})"
         )
-    resolved = resolve_task(body.task, framework, [example_path("")])
-    base = str(request.base_url).rstrip("/")
+    resolved = framework_task(body.task, framework, [example_path("")])
     with tempfile.TemporaryDirectory(prefix="clearance-evaluation-") as scratch:
         log = run_task(
             resolved.path,
             task_name=resolved.framework_task,
             model=model.name,
-            gateway_url=f"{base}/v1",
+            gateway_url=_own_gateway(request),
             api_key=token,
             log_dir=Path(scratch),
             epochs=body.epochs,

@@ -137,6 +137,7 @@ def serve_command(
     from typing import Any
 
     from clearance.api import InputLimits
+    from clearance.api._testing import OWN_URL, own_url
     from clearance.gateway import SharedLimiter, run_workers
     from clearance.server import app_for, open_data_dir
     from clearance.server._access_log import log_config
@@ -147,6 +148,7 @@ def serve_command(
     folder.open_store().engine.dispose()
     shared = SharedLimiter() if workers > 1 else None
     replica = uuid.uuid4().hex
+    bound_port = [port]
 
     def make(index: int) -> Any:
         settings = dataclasses.replace(
@@ -156,9 +158,14 @@ def serve_command(
             watch_database=workers > 1,
         )
         limits = InputLimits(max_body=max_body, max_upload=max_upload)
-        return gateway_first(app_for(folder, gateway=settings, leader=index == 0, limits=limits))
+        app = app_for(folder, gateway=settings, leader=index == 0, limits=limits)
+        # the authority's REST evaluations call this server's gateway here (every worker
+        # shares the port), never where a request's Host header points
+        setattr(app.state, OWN_URL, own_url(host, bound_port[0]))
+        return gateway_first(app)
 
     def announce(bound: int) -> None:
+        bound_port[0] = bound
         # only once the port is ours: a busy port is one error line, no address announced
         typer.echo(
             f"clearance register on http://{host}:{bound}/ (API: /api/v1, OpenAPI: "

@@ -18,6 +18,7 @@ from typing import Any
 
 import uvicorn
 
+from clearance.api._testing import OWN_URL, own_url
 from clearance.demo._evals import EvalWorker, framework_text
 from clearance.demo._local import (
     LocalModelProcess,
@@ -62,7 +63,9 @@ def serving(
     """The one-process server for a data folder, in a background thread, on `sock` or a port."""
     sock = sock or listen(host, port)
     port = int(sock.getsockname()[1])
-    app = gateway_first(app_for(open_data_dir(data_dir)))
+    register = app_for(open_data_dir(data_dir))
+    setattr(register.state, OWN_URL, own_url(host, port))
+    app = gateway_first(register)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="clearance-demo-server", daemon=True

@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import IO, Any
@@ -52,6 +54,8 @@ def run(job: dict[str, Any]) -> None:
     from inspect_ai.model import get_model
     from inspect_ai.scorer import accuracy, includes, stderr
     from inspect_ai.solver import generate
+
+    from clearance.evaluation._run import ATTEMPT_TIMEOUT, CALL_TIMEOUT, MAX_RETRIES
 
     tasks = []
     total = 0
@@ -107,6 +111,10 @@ def run(job: dict[str, Any]) -> None:
         display="log",  # Inspect's "none" still renders its Rich tables, unseen; "log" does not
         max_tasks=len(tasks),
         max_connections=32,
+        # a gateway that is gone (the demo stopped) ends the run: Inspect would retry for ever
+        max_retries=MAX_RETRIES,
+        attempt_timeout=ATTEMPT_TIMEOUT,
+        timeout=CALL_TIMEOUT,
         fail_on_error=True,
         log_realtime=False,  # nobody watches the demo's samples live; a database write each
         ctl_server=False,  # no control channel for `inspect ctl`: one server less per eval
@@ -155,11 +163,54 @@ def serve(jobs: IO[str]) -> None:
         raise SystemExit(1) from None
 
 
+WATCH_INTERVAL = 1.0
+"""Seconds between a process's looks at whether the process that started it is still there."""
+
+
+def _end(children: list[int], status: int) -> None:
+    """End this process now, its forked copies first (killed and reaped: no orphans)."""
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in children:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+    os._exit(status)
+
+
+def _watch(parent: int, children: list[int]) -> None:
+    """End this process when `parent` is gone (the demo was killed, or interrupted twice):
+    an eval in flight would otherwise go on retrying against a gateway that is gone."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH_INTERVAL)
+        _end(children, 1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _reap(pid: int) -> threading.Thread:
+    """Reap the forked copy `pid` as soon as it ends (no zombie while this process serves)."""
+
+    def wait() -> None:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+    thread = threading.Thread(target=wait, name=f"reap-{pid}", daemon=True)
+    thread.start()
+    return thread
+
+
 def main() -> None:
     """`python -m clearance.demo._eval_worker [JOBS_FD,MESSAGES_FD ...]`: without arguments, one
     channel on stdin and stdout; with several, the warm process forks one process per further
-    channel (Linux), so that Inspect's start-up is paid once."""
+    channel (Linux), so that Inspect's start-up is paid once.
+
+    Every process ends when the process that started it is gone; the warm process, stopped with
+    SIGTERM, kills and reaps its forked copies first."""
     global _out
+    parent = os.getppid()
     warnings.simplefilter("ignore")  # Inspect's deprecation notices are not the demo's output
     channels = [tuple(int(fd) for fd in arg.split(",")) for arg in sys.argv[1:]]
     try:
@@ -168,16 +219,22 @@ def main() -> None:
         _emit({"error": f"{type(exc).__name__}: {exc}"})
         raise SystemExit(1) from None
     if not channels:
+        _watch(parent, [])
         serve(sys.stdin)
         return
     mine, forked = channels[0], False
     children: list[int] = []
     for channel in channels[1:]:
+        leader = os.getpid()
         pid = os.fork()
         if pid == 0:  # nothing but this thread runs yet: forking is safe here
-            mine, children, forked = channel, [], True
+            mine, children, forked, parent = channel, [], True, leader
             break
         children.append(pid)
+    if not forked:
+        signal.signal(signal.SIGTERM, lambda *_: _end(children, 128 + signal.SIGTERM))
+    _watch(parent, children)
+    reapers = [_reap(pid) for pid in children]
     for channel in channels:
         if channel != mine:
             for fd in channel:
@@ -188,8 +245,8 @@ def main() -> None:
         serve(os.fdopen(mine[0]))
     except SystemExit as exc:
         status = int(exc.code or 0)
-    for pid in children:
-        os.waitpid(pid, 0)
+    for reaper in reapers:
+        reaper.join()
     if forked:
         os._exit(status)  # a forked copy leaves the exit handlers to the process it came from
     raise SystemExit(status)

@@ -12,6 +12,7 @@ elicitation minimum and no more (see `framework_text`): 12 or 20 samples, one ep
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
@@ -21,6 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -40,6 +42,10 @@ TASKS: dict[str, tuple[int, int, list[str]]] = {
     "bio_protocols": (12, 1, ["mean"]),
     "ml_engineering": (12, 1, ["at_least_1", "mean"]),
 }
+
+
+GRACE = 2.0
+"""Seconds `EvalWorker.close()` gives its processes to end by themselves, then after SIGTERM."""
 
 
 class EvalsFailed(ClearanceError):
@@ -97,7 +103,11 @@ class EvalWorker:
         self.processes: list[subprocess.Popen[bytes]] = []
         self._jobs: list[IO[str]] = []
         self._messages: queue.Queue[tuple[int, dict[str, Any]]] = queue.Queue()
-        if sys.platform == "linux" and count > 1:
+        # its own process group (and session: no terminal's Ctrl-C), its copies with it
+        self._grouped = sys.platform == "linux" and count > 1
+        # the processes go with this one even where close() is never reached
+        atexit.register(self.kill)
+        if self._grouped:
             # one process warms Inspect up, then forks one copy per further channel
             ends, passed = [], []
             for _ in range(count):
@@ -112,7 +122,7 @@ class EvalWorker:
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=self._stderr,
-                    start_new_session=True,  # its forked copies are stopped with it
+                    start_new_session=True,  # close() stops its forked copies with it
                 )
             )
             for pair in passed:
@@ -201,21 +211,51 @@ class EvalWorker:
         return index, message
 
     def close(self) -> None:
-        """Stop the processes that still run (the demo ended, failed, or never needed them):
-        each ends when its jobs' channel closes."""
-        for jobs in self._jobs:
-            with contextlib.suppress(OSError, ValueError):
-                jobs.close()
+        """Stop the processes: each ends when its jobs' channel closes, at once when idle; one
+        still running a job after `GRACE` seconds is sent SIGTERM (the warm process kills and
+        reaps its forked copies), then SIGKILL with its process group. A second Ctrl-C while
+        this waits kills them at once."""
+        try:
+            for jobs in self._jobs:
+                with contextlib.suppress(OSError, ValueError):
+                    jobs.close()
+            if not self._wait(GRACE):
+                self._signal(signal.SIGTERM, group=False)
+                if not self._wait(GRACE):
+                    self.kill()
+        except BaseException:
+            self.kill()
+            raise
+        finally:
+            if all(process.poll() is not None for process in self.processes):
+                atexit.unregister(self.kill)
+            if not isinstance(self._stderr, int):
+                self._stderr.close()
+
+    def kill(self) -> None:
+        """SIGKILL every process and its forked copies, and reap them (no waiting for a job)."""
+        self._signal(signal.SIGKILL, group=True)
+        for process in self.processes:
+            with contextlib.suppress(OSError):
+                process.wait()
+
+    def _wait(self, seconds: float) -> bool:
+        """Whether every process ended within `seconds`."""
+        deadline = time.monotonic() + seconds
         for process in self.processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(OSError):
-                    os.killpg(process.pid, signal.SIGKILL)  # the forked copies too
-                process.kill()
-                process.wait()
-        if not isinstance(self._stderr, int):
-            self._stderr.close()
+                return False
+        return True
+
+    def _signal(self, signum: int, *, group: bool) -> None:
+        for process in self.processes:
+            with contextlib.suppress(OSError):
+                if group and self._grouped:
+                    os.killpg(process.pid, signum)  # the forked copies too
+                elif process.poll() is None:
+                    process.send_signal(signum)
 
 
 def task_order(path: Path) -> int:

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from clearance.errors import ClearanceError, InvalidInput
+from clearance.errors import ClearanceError, Conflict, InvalidInput
 from clearance.evaluation._run import run_task
 from clearance.evaluation._tasks import resolve_task
 from clearance.examples import example_path
 from clearance.framework import Framework
+from clearance.register import OPEN_TO_AUTHORITY_EVIDENCE
 
 
 class RegisterRefused(ClearanceError):
@@ -78,6 +79,12 @@ def evaluate_application(
     headers = {"Authorization": f"Bearer {api_key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as client:
         case = _call(client, "GET", f"/applications/{application}")
+        if case.get("state") not in OPEN_TO_AUTHORITY_EVIDENCE:
+            # the register would refuse the log: no run for it
+            raise Conflict(
+                f"application {application} is {case.get('state')}; the authority's evidence "
+                "is filed while it is open"
+            )
         model = _call(client, "GET", f"/models/{case['model_id']}")["name"]
         found = _call(client, "GET", f"/frameworks/{case['framework_digest']}")
         framework = Framework.model_validate(found["framework"])

@@ -8,11 +8,23 @@ import re
 import warnings
 from pathlib import Path
 
-from clearance.errors import ClearanceError
+from clearance.errors import ClearanceError, InvalidInput
+
+MAX_RETRIES = 3
+"""Retries of one model call that failed for a reason worth retrying (5xx, 429, no answer):
+Inspect's own default is to retry for ever, which a failing server would hold a run (and on
+the register, a server thread) to."""
+ATTEMPT_TIMEOUT = 120
+"""Seconds one attempt at a model call may take (the gateway gives an upstream 60 s)."""
+CALL_TIMEOUT = 600
+"""Seconds one model call may take, its retries included."""
 
 
 class EvaluationFailed(ClearanceError):
-    """The evaluation did not finish (the gateway refused, the model failed)."""
+    """The evaluation did not finish (the gateway refused, the model kept failing)."""
+
+    http_status = 502
+    code = "evaluation_failed"
 
 
 def run_task(
@@ -32,7 +44,11 @@ def run_task(
     """Run the task file against `model` at the gateway (`gateway_url` ends in /v1); returns the
     log file; `task_name` picks one task of a file that holds several; `max_tokens` bounds each
     answer (a small model on a CPU may otherwise write to its context's end). Inspect's own
-    progress display shows while it runs."""
+    progress display shows while it runs.
+
+    Each model call is retried `MAX_RETRIES` times at most, each attempt bounded by
+    `ATTEMPT_TIMEOUT` and the call by `CALL_TIMEOUT`: a model that keeps failing ends the run
+    with EvaluationFailed (502 on the REST API), saying what the gateway answered last."""
     from inspect_ai import eval
     from inspect_ai.model import get_model
 
@@ -56,23 +72,40 @@ def run_task(
             display=display,  # type: ignore[arg-type]
             max_connections=max_connections,
             max_tokens=max_tokens,
+            max_retries=MAX_RETRIES,
+            attempt_timeout=ATTEMPT_TIMEOUT,
+            timeout=CALL_TIMEOUT,
             fail_on_error=True,
         )
         del gateway_model
         gc.collect()
     if len(logs) != 1:
-        raise EvaluationFailed(f"{task_file} holds {len(logs)} tasks; give one task per run")
+        raise InvalidInput(f"{task_file} holds {len(logs)} tasks; give one task per run")
     (log,) = logs
     if log.status != "success":
-        error = _cause(log.error.message) if log.error else log.status
+        error = _cause(log.error.message, log.error.traceback) if log.error else log.status
         raise EvaluationFailed(f"the evaluation of {model} did not finish: {error}")
     return Path(log.location)
 
 
-def _cause(message: str) -> str:
-    """The gateway's refusal in an Inspect error (which dumps the whole request), on one line."""
-    found = re.search(r"Error code: (\d+) - ([^\"\n]*)", message)
-    if found:
-        return f"the gateway answered {found.group(1)}: {found.group(2).strip()}"
+def _cause(message: str, traceback: str = "") -> str:
+    """The gateway's refusal in an Inspect error (which dumps the whole request), on one line;
+    after the last retry, Inspect's message names only the retrying, its traceback the cause."""
+    retried = "RetryError" in message
+    cause = None
+    for text in (message, traceback):
+        found = re.search(r"Error code: (\d+) - ([^\"\n]*)", text)
+        if found:
+            cause = f"the gateway answered {found.group(1)}: {found.group(2).strip()}"
+            break
+    if cause is None and retried:
+        raised = [
+            line.strip()
+            for line in traceback.splitlines()
+            if re.match(r"[\w.]+(Error|Exception): ", line) and "RetryError" not in line
+        ]
+        cause = raised[-1][:300] if raised else None
+    if cause is not None:
+        return f"{cause} (tried {MAX_RETRIES + 1} times)" if retried else cause
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     return (lines[-1] if lines else "unknown error")[:300]

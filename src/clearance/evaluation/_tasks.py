@@ -1,4 +1,11 @@
-"""Which Inspect task file to run: a path given by the user, or a task the framework names."""
+"""Which Inspect task file to run: a task the framework names, or a file the user gives.
+
+Two ways in, kept apart: `framework_task` finds only the framework's own file, its bytes (and its
+datasets') checked against the framework's SHA-256s, and is all the server ever runs; a path is
+for the command line alone (`clearance evaluate --task FILE`), where the user names a file on
+their own machine (`resolve_task`). A framework task's id always means the framework's file,
+whatever lies in the working folder under that name.
+"""
 
 from __future__ import annotations
 
@@ -18,22 +25,15 @@ class ResolvedTask:
     framework_task: str | None = None
 
 
-def resolve_task(spec: str, framework: Framework, folders: list[Path]) -> ResolvedTask:
-    """`spec` as an existing task file, or as the id of a framework task found in `folders`.
-
-    A framework task's file and datasets must have exactly the SHA-256 the framework gives.
-    """
-    path = Path(spec)
-    if path.suffix == ".py" or path.exists():
-        if not path.is_file():
-            raise InvalidInput(f"--task: no task file {spec}")
-        return ResolvedTask(path)
+def framework_task(task_id: str, framework: Framework, folders: list[Path]) -> ResolvedTask:
+    """The framework's task `task_id`, found in `folders`, its file and datasets having exactly
+    the SHA-256 the framework gives; never a path of the caller's choosing."""
     named = {task.id: task for task in framework.tasks}
-    task = named.get(spec)
+    task = named.get(task_id)
     if task is None:
         shipped = ", ".join(sorted(named)) or "none"
         raise InvalidInput(
-            f"--task: {spec!r} is neither a task file nor a task of framework {framework.id} "
+            f"task: {task_id!r} is not a task of framework {framework.id} "
             f"{framework.version} (its tasks: {shipped})"
         )
     for folder in folders:
@@ -46,17 +46,37 @@ def resolve_task(spec: str, framework: Framework, folders: list[Path]) -> Resolv
         ):
             found = folder / relative
             if not found.is_file():
-                raise InvalidInput(f"--task: {task.id}: {relative} is missing beside {candidate}")
+                raise InvalidInput(f"task: {task.id}: {relative} is missing beside {candidate}")
             actual = hashlib.sha256(found.read_bytes()).hexdigest()
             if actual != expected:
                 raise InvalidInput(
-                    f"--task: {task.id}: {relative} has SHA-256 {actual[:16]}..., but the "
+                    f"task: {task.id}: {relative} has SHA-256 {actual[:16]}..., but the "
                     f"framework names {expected[:16]}...; refusing to run a task that is not "
                     "the framework's"
                 )
         return ResolvedTask(candidate, task.id)
     where = ", ".join(str(f) for f in folders)
     raise InvalidInput(
-        f"--task: the framework's task {task.id} ({task.file}) is not in {where}; give the "
+        f"task: the framework's task {task.id} ({task.file}) is not in {where}; give the "
         "folder that holds the framework's task files with --tasks-dir"
+    )
+
+
+def resolve_task(spec: str, framework: Framework, folders: list[Path]) -> ResolvedTask:
+    """The command line's `--task`: the framework's task when `spec` is one of its ids (see
+    `framework_task`), else a task file on the user's own machine."""
+    if spec in {task.id for task in framework.tasks}:
+        try:
+            return framework_task(spec, framework, folders)
+        except InvalidInput as exc:
+            raise InvalidInput(f"--{exc.message}") from None
+    path = Path(spec)
+    if path.suffix == ".py" or path.exists():
+        if not path.is_file():
+            raise InvalidInput(f"--task: no task file {spec}")
+        return ResolvedTask(path)
+    shipped = ", ".join(sorted(task.id for task in framework.tasks)) or "none"
+    raise InvalidInput(
+        f"--task: {spec!r} is neither a task file nor a task of framework {framework.id} "
+        f"{framework.version} (its tasks: {shipped})"
     )

@@ -121,11 +121,13 @@ from clearance.register._records import (
 from clearance.register._standing import ended_with, ending_models
 from clearance.register._status import ModelStatus, model_status
 from clearance.register._testing import (
+    OPEN_TO_AUTHORITY_EVIDENCE,
     add_authority_evidence,
     check_upstream_url,
     contradicted,
     discrepancies,
     governing_assessment,
+    may_file_authority_evidence,
     provide_testing_access,
     require_testing_access,
 )
@@ -135,6 +137,7 @@ __all__ = [
     "GRANT_NOTICE_DAYS",
     "MAX_GRACE_SECONDS",
     "NAME_SALT_BYTES",
+    "OPEN_TO_AUTHORITY_EVIDENCE",
     "SCHEDULER",
     "AccessRequest",
     "Appeal",
@@ -220,6 +223,7 @@ __all__ = [
     "lapse_decision",
     "lapse_due",
     "majority",
+    "may_file_authority_evidence",
     "may_read_evidence",
     "miss_hearing",
     "miss_panel_deadline",

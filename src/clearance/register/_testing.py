@@ -150,6 +150,22 @@ def governing_assessment(application: Application) -> dict[str, Any]:
     return application.authority_assessment or application.assessment
 
 
+OPEN_TO_AUTHORITY_EVIDENCE = ("filed", "under_review", "information_requested")
+"""The states in which the authority's evidence is filed on an application (and run for)."""
+
+
+def may_file_authority_evidence(application: Application, reviewer: Principal) -> None:
+    """Refuse unless `reviewer` may file the authority's evidence on `application` now: a
+    reviewer independent of its developer, while it is open (checked before a run, too)."""
+    require_role(reviewer, "reviewer")
+    require_independent(reviewer, application.organization_id, f"application {application.id}")
+    if application.state not in OPEN_TO_AUTHORITY_EVIDENCE:
+        raise Conflict(
+            f"application {application.id} is {application.state}; the authority's evidence is "
+            "filed while it is open"
+        )
+
+
 def add_authority_evidence(
     *,
     application: Application,
@@ -161,13 +177,7 @@ def add_authority_evidence(
 ) -> Change:
     """A reviewer files the authority's own evidence; the assessment over both sides and the
     discrepancies are kept with the application."""
-    require_role(reviewer, "reviewer")
-    require_independent(reviewer, application.organization_id, f"application {application.id}")
-    if application.state not in ("filed", "under_review", "information_requested"):
-        raise Conflict(
-            f"application {application.id} is {application.state}; the authority's evidence is "
-            "filed while it is open"
-        )
+    may_file_authority_evidence(application, reviewer)
     if not evidence:
         raise InvalidInput("evidence: name at least one uploaded evaluation log")
     developer = {e.sha256 for e in application.evidence}
