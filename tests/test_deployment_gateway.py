@@ -8,7 +8,7 @@ import openai
 import pytest
 
 from clearance.examples import example_path
-from tests.gateway_fixtures import WEIGHTS, Deployment, chat
+from tests.gateway_fixtures import WEIGHTS, Deployment, approve, chat
 
 
 @pytest.fixture
@@ -207,34 +207,7 @@ def test_a_consumer_app_key_calls_on_the_app_channel(deployed: Deployment) -> No
 
 def test_a_directives_grants_end_with_the_directive(deployed: Deployment) -> None:
     reg = deployed.reg
-    reg.ok(
-        "dev",
-        "POST",
-        "/models",
-        json={"name": "atlas-held", "version": "1", "weights_digest": WEIGHTS},
-    )
-    application = reg.ok(
-        "dev",
-        "POST",
-        "/applications",
-        json={
-            "model": "atlas-held",
-            "requested_tier": "public",
-            "requested_jurisdictions": ["tier-1"],
-        },
-    )
-    reg.ok("reviewer", "POST", f"/applications/{application['id']}/assign", json={})
-    reg.ok(
-        "reviewer",
-        "POST",
-        f"/applications/{application['id']}/decision",
-        json={
-            "outcome": "approved",
-            "tiers": {"tier-1": "approved_partners"},
-            "reasons": [{"text": "Partners only.", "rules": ["evidence.missing"]}],
-            "justification": "Gateway test fixture.",
-        },
-    )
+    approve(reg, "atlas-held", "approved_partners", ("tier-1",))
     deployed.wait_for_snapshot_with(
         lambda s: "atlas-held" in s.models and s.models["atlas-held"].tiers, timeout=5
     )
