@@ -547,6 +547,7 @@ def grant_covers(grant: Grant, channel: str, use_case: str, country: str, now: d
     steps=acts,
     cast=partners,
     model_channels=st.lists(st.sampled_from(CHANNELS), min_size=1, max_size=2, unique=True),
+    later=st.sampled_from((0, 1, 120, 299)),
 )
 def test_nobody_is_served_beyond_what_a_recorded_act_permits(
     group_caps: dict[str, TierId],
@@ -557,6 +558,7 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
     steps: list[Any],
     cast: list[tuple[str, str]],
     model_channels: list[str],
+    later: int,
 ) -> None:
     framework = framework_with(group_caps, sector_caps)
     world = World(framework)
@@ -610,11 +612,15 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
     decider = DECIDER
     decider.swap(snapshot)
 
+    # the gateway decides at any moment of the snapshot's life, not only when it was signed:
+    # what the records permit then is what binds (a decision, a grant or a directive may end)
+    at = now + dt.timedelta(seconds=later)
     standing = [d for d in world.all(Decision) if not d.set_aside]
     decision = max(standing, key=lambda d: d.decided_at) if standing else None
-    directive = max(directives, key=lambda d: d.issued_at) if directives else None
+    in_force = [d for d in directives if d.sunset_at > at]
+    directive = max(in_force, key=lambda d: d.issued_at) if in_force else None
     for org, channel, use_case in itertools.product(organizations[1:], CHANNELS, ("", *USE_CASES)):
-        verdict = decider.decide_uncached(org.id, "m", use_case, now.timestamp(), channel)
+        verdict = decider.decide_uncached(org.id, "m", use_case, at.timestamp(), channel)
         if not verdict.allowed:
             continue
         where = f"{org.id} ({org.jurisdiction}, {org.sector or '-'}) on {channel} for {use_case!r}"
@@ -628,8 +634,8 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
             g
             for g in world.all(Grant)
             if g.organization_id == org.id
-            and grant_covers(g, channel, use_case, org.jurisdiction, now)
-            and origin_stands(world, g, now)
+            and grant_covers(g, channel, use_case, org.jurisdiction, at)
+            and origin_stands(world, g, at)
         ]
         if directive is not None and directive.action == "restrict":
             scope = directive.scope
@@ -638,7 +644,7 @@ def test_nobody_is_served_beyond_what_a_recorded_act_permits(
             assert not scope.jurisdictions or org.jurisdiction in scope.jurisdictions, where
         if directive is not None and directive.scope.organizations:
             assert grants, f"{where}: served on a restricted model with no grant"
-        live = decision is not None and decision.outcome != "denied" and decision.valid_until > now
+        live = decision is not None and decision.outcome != "denied" and decision.valid_until > at
         if not live:
             # only a directive that named organizations (and granted them) may open it
             assert directive is not None and directive.scope.organizations and grants, where
