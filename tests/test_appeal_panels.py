@@ -237,3 +237,39 @@ def test_a_directive_is_appealed_after_its_hearing(register: Register) -> None:
     reg.clock.advance(days=30)
     late = reg.call("dev", "POST", f"/directives/{other['id']}/appeals", json={"grounds": "g"})
     assert late.status_code == 409 and "closed" in late.json()["error"]["message"]
+
+
+def test_a_decision_set_aside_gives_the_reopened_review_its_testing_access_again(
+    register: Register,
+) -> None:
+    """The authority's testing grant is for a model under review: it expires with the decision,
+    and stands again (within its days) when a panel sets the decision aside and the application
+    is under review once more."""
+    reg = register
+    publish(reg, testing_access_days=30)
+    application = file_application(reg)
+    testing = application["testing_grant_id"]
+    assert testing
+    take_case(reg, application["id"])
+    denial = {"outcome": "denied", "reasons": [{"text": "No.", "rules": ["evidence.missing"]}]}
+    decision = reg.ok(
+        "reviewer", "POST", f"/applications/{application['id']}/decision", json=denial
+    )
+
+    def state() -> str:
+        (grant,) = [g for g in reg.ok("admin", "GET", "/grants")["items"] if g["id"] == testing]
+        return str(grant["state"])
+
+    assert state() == "expired"
+    appeal = reg.ok("dev", "POST", f"/decisions/{decision['id']}/appeals", json={"grounds": "W"})
+    reg.ok("admin", "POST", f"/appeals/{appeal['id']}/panel", json={"members": add_panelists(reg)})
+    for who in ("panelist", "panelist-2", "panelist-3"):
+        vote(reg, who, appeal["id"], "overturned")
+    assert (
+        reg.ok("reviewer", "GET", f"/applications/{application['id']}")["state"] == "under_review"
+    )
+    assert state() == "active"
+    reinstated = events_of(reg, "grant.reinstated")
+    assert [e["data"]["reason"] for e in reinstated if e["subject"] == testing] == [
+        f"application {application['id']} is under review again"
+    ]

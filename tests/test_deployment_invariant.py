@@ -201,7 +201,8 @@ class World:
         """As the store writes a change: its records, then the grants its acts end."""
         for record in change.records:
             self.records[(type(record).__name__, record.id)] = record
-        for record in ended_with(change, self.all(Grant)).records:
+        acts = {r.id: r for r in (*self.all(Directive), *self.all(Application))}
+        for record in ended_with(change, self.all(Grant), acts).records:
             self.records[(type(record).__name__, record.id)] = record
 
     def all(self, kind: type[Any]) -> list[Any]:

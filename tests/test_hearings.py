@@ -267,3 +267,44 @@ def test_hearing_within_days_is_read_from_the_framework(register: Register) -> N
     assert directive["hearing_date"].startswith("2026-06-06")
     reg.clock.advance(days=5)
     assert run_clock(reg) == [{"kind": "hearing_missed", "subject": directive["hearing_id"]}]
+
+
+def test_a_revocation_withdrawn_after_its_directive_ended_leaves_the_grant_ended(
+    register: Register,
+) -> None:
+    """A restriction's grant is revoked (urgently, heard later); a restore then supersedes the
+    restriction. The hearing withdraws the revocation, but the grant's act no longer stands:
+    it comes back only to end again, in the same act."""
+    reg = register
+    approve(reg)
+    restrict = {
+        "action": "restrict",
+        "model": "atlas-2",
+        "grounds": "Only Agency One.",
+        "organizations": [reg.ids["Agency One"]],
+        "urgent": True,
+    }
+    directive = reg.ok("admin", "POST", "/directives", json=restrict)
+    (grant,) = [
+        g for g in reg.ok("admin", "GET", "/grants")["items"] if g["origin"] == directive["id"]
+    ]
+    revoked = reg.ok(
+        "admin",
+        "POST",
+        f"/grants/{grant['id']}/revoke",
+        json={"grounds": "Misuse.", "urgent": True},
+    )
+    restore = {"action": "restore", "model": "atlas-2", "grounds": "Examined."}
+    reg.ok("admin", "POST", "/directives", json=restore)
+    assert reg.ok(None, "GET", f"/directives/{directive['id']}")["state"] == "superseded"
+    reg.ok(
+        "admin",
+        "POST",
+        f"/hearings/{revoked['hearing']['id']}/outcome",
+        json={"outcome": "revoke", "reasons": [{"text": "No misuse."}]},
+    )
+    (after,) = [g for g in reg.ok("admin", "GET", "/grants")["items"] if g["id"] == grant["id"]]
+    assert after["state"] == "revoked"
+    said = [e for e in events_of(reg, "grant.revoked") if e["subject"] == grant["id"]]
+    assert said[-1]["data"]["reason"] == f"directive {directive['id']} is superseded"
+    assert [e["subject"] for e in events_of(reg, "grant.reinstated")] == [grant["id"]]

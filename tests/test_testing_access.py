@@ -343,10 +343,10 @@ def test_a_decision_ends_the_authoritys_testing_access(deployed: Deployment) -> 
     reg.ok("reviewer", "POST", f"/applications/{application['id']}/decision", json=denial)
     grants = reg.ok("reviewer", "GET", "/grants")["items"]
     (grant,) = [g for g in grants if g["id"] == application["testing_grant_id"]]
-    reviewer = reg.ok("reviewer", "GET", "/principals/me")["id"]
-    assert (grant["state"], grant["revoked_by"]) == ("revoked", reviewer)
+    assert (grant["state"], grant["revoked_by"]) == ("expired", None)
     events = reg.ok(None, "GET", "/events?limit=500")["items"]
-    (said,) = [e for e in events if e["kind"] == "grant.revoked" and e["subject"] == grant["id"]]
+    (said,) = [e for e in events if e["kind"] == "grant.expired" and e["subject"] == grant["id"]]
     assert said["data"]["reason"] == f"application {application['id']} is decided"
+    assert said["actor"] == reg.ok("reviewer", "GET", "/principals/me")["id"]
     refused = wait_until(deployed, "reviewer", "atlas-denied", 403)
     assert refused.json()["error"]["code"] == "model_not_approved"

@@ -132,8 +132,11 @@ def _records_for(event: Event, change: Change) -> list[Record]:
         return []
     same = [r for r in change.records if isinstance(r, kind)]
     # The event's own record when it names one; otherwise every record of its kind in the act
-    # (a restore's grants are named by the directive that issued them).
+    # that the event's subject issued (a restore's grants are named by the directive that issued
+    # them; the grants the same act ended, of the directive it superseded, are not among them).
     exact = [r for r in same if r.__dict__.get("id") == event.subject]
+    if kind is Grant and not exact:
+        same = [r for r in same if r.__dict__.get("origin") == event.subject]
     if event.kind in ("decision.made", "decision.deemed"):
         # the decision's conditions, each a typed obligation, are signed with it
         return [*(exact or same), *(r for r in change.records if isinstance(r, Obligation))]

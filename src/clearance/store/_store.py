@@ -188,8 +188,18 @@ class Transaction:
             self._upsert(record)
         models = ending_models(change)
         if models:
-            standing = self.find(Grant, model_id=tuple(sorted(models)), state="active")
-            ended = ended_with(change, standing)
+            grants = self.find(Grant, model_id=tuple(sorted(models)))
+            revived = {r.origin for r in change.records if isinstance(r, Grant)}
+            origins = {
+                act.id: act
+                for origin in sorted(revived)
+                for act in (
+                    self.find_one(Directive, id=origin),
+                    self.find_one(Application, id=origin),
+                )
+                if act is not None
+            }
+            ended = ended_with(change, grants, origins)
             for record in ended.records:
                 self._upsert(record)
             change = change + ended
