@@ -154,9 +154,11 @@ def test_a_testing_grant_comes_back_only_within_its_days_and_only_its_own() -> N
     access = EXPIRED.model_copy(update={"purpose": "access"})
     revoked = EXPIRED.model_copy(update={"state": "revoked"})
     assert ended_with(reopening, [other, access, revoked]) == Change((), ())
-    # an application the change does not write (only looked up) reopens nothing
+    # an application the change does not write (only looked up) reopens nothing, nor a change
+    # that says nothing of when
     elsewhere = Change((), (SET_ASIDE,))
     assert ended_with(elsewhere, [EXPIRED], {"app_1": REOPENED}) == Change((), ())
+    assert ended_with(Change((REOPENED,), ()), [EXPIRED]) == Change((), ())
 
 
 def test_a_grant_brought_back_stays_ended_when_its_act_no_longer_stands() -> None:
@@ -187,8 +189,10 @@ def test_the_act_of_the_origin_itself_names_who_and_when_not_another_in_the_chan
         (directive(id="dir_2", state="active"), directive(state="superseded")),
         (issued, said("dir_1")),
     )
-    (event,) = ended_with(change, [FROM_DIRECTIVE]).events
-    assert (event.actor, event.at) == ("prn_chief", LATER)
+    # the new directive's own grant (listed first) stands; the old one's ends
+    issued_grant = FROM_DIRECTIVE.model_copy(update={"id": "grt_a", "origin": "dir_2"})
+    (event,) = ended_with(change, [issued_grant, FROM_DIRECTIVE]).events
+    assert (event.subject, event.actor, event.at) == ("grt_dir", "prn_chief", LATER)
     assert ending_models(change) == {"mdl_1"}
 
 
