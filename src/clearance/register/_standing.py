@@ -15,6 +15,7 @@ leave behind a grant that outlives its reason.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -62,8 +63,8 @@ def ended_with(
     of an application under review again stands again. `origins` gives the acts, by id, of the
     grants the change makes active (the acts in `change` itself are read from it). Each is done
     at the time, and by the actor, of the event about that act, else of the change's first."""
-    acts: dict[str, Origin] = dict(origins or {})
-    acts |= {r.id: r for r in change.records if isinstance(r, Directive | Application)}
+    written = {r.id: r for r in change.records if isinstance(r, Directive | Application)}
+    acts: dict[str, Origin] = dict(origins or {}) | written
     told = {e.subject: e for e in reversed(change.events)}
     records: list[Grant] = []
     events: list[Event] = []
@@ -71,22 +72,22 @@ def ended_with(
         act = acts.get(grant.origin)
         if act is None:
             continue
+        event = told.get(grant.origin) or next(iter(change.events), None)
         ended = no_longer_stands(act)
         kind: EventKind
         update: dict[str, Any]
         if grant.state == "active" and ended is not None:
+            if event is None:
+                raise ValueError(f"the change that ends {grant.origin} has no event saying so")
             why, expired = ended
             kind, update = "grant.expired", {"state": "expired"}
             if not expired:
                 kind, update = "grant.revoked", {"state": "revoked"}
-        elif _again(grant, act, change):
+        elif event is not None and grant.origin in written and _again(grant, act, event.at):
             why = f"application {act.id} is under review again"
             kind, update = "grant.reinstated", {"state": "active"}
         else:
             continue
-        event = told.get(grant.origin) or next(iter(change.events), None)
-        if event is None:
-            raise ValueError(f"the change that ends {grant.origin} has no event saying so")
         if kind == "grant.revoked":
             update |= {"revoked_by": event.actor, "revoked_at": event.at}
         records.append(grant.model_copy(update=update))
@@ -103,17 +104,14 @@ def ended_with(
     return Change(tuple(records), tuple(events))
 
 
-def _again(grant: Grant, act: Origin, change: Change) -> bool:
-    """The testing grant this change's application review ended stands again: the application
-    is under review once more and the grant's days have not run out."""
-    if not (
+def _again(grant: Grant, act: Origin, at: dt.datetime) -> bool:
+    """The testing grant of an application the change puts under review again stands again,
+    if its review had ended it and its days have not run out by `at`."""
+    return (
         isinstance(act, Application)
         and act.state in UNDER_REVIEW
         and act.testing_grant_id == grant.id
         and grant.purpose == "testing"
         and grant.state == "expired"
-        and any(r is act for r in change.records)
-    ):
-        return False
-    at = next(iter(change.events)).at if change.events else None
-    return at is not None and (grant.expires_at is None or grant.expires_at > at)
+        and (grant.expires_at is None or grant.expires_at > at)
+    )

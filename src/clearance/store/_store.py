@@ -189,7 +189,9 @@ class Transaction:
         models = ending_models(change)
         if models:
             grants = self.find(Grant, model_id=tuple(sorted(models)))
-            revived = {r.origin for r in change.records if isinstance(r, Grant)}
+            revived = {
+                r.origin for r in change.records if isinstance(r, Grant) and r.state == "active"
+            }
             origins = {
                 act.id: act
                 for origin in sorted(revived)
